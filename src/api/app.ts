@@ -1,0 +1,40 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../logger.js';
+import type { ApiDeps } from './deps.js';
+import { homePage } from './home-page.js';
+import { installErrorHandlers } from './http-errors.js';
+import { taskyardApi } from './plugin.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface AppOptions {
+  deps: ApiDeps;
+  logger: Logger;
+  bodyLimitBytes: number;
+}
+
+/** The standalone HTTP server: `/v1`, `/docs`, `/health`, `/ready` and the home page. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes,
+    // Long-lived SSE responses must not be cut by a request timeout.
+    requestTimeout: 0,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+  installErrorHandlers(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Taskyard API', version: '1', description: 'Enqueue typed jobs, follow their events live, search their history.' },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(taskyardApi, { prefix: '/v1', deps: options.deps });
+  healthRoutes(app, options.deps);
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(homePage));
+  return app;
+}

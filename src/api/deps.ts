@@ -1,0 +1,16 @@
+import type { Engine } from '../engine/engine.js';
+import type { CancelBus } from '../events/cancel-bus.js';
+import type { Delivery } from '../events/delivery.js';
+import type { EventLog } from '../events/event-log.js';
+import type { JobStore } from '../history/jobs.js';
+import type { TaskRegistry } from '../tasks/registry.js';
+
+/** What the HTTP layer needs from the rest of Taskyard. */
+export interface ApiDeps {
+  engine: Engine;
+  store: JobStore;
+  log: EventLog;
+  delivery: Delivery;
+  cancelBus: CancelBus;
+  registry: TaskRegistry;
+}

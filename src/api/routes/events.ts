@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { TaskyardError } from '../../errors.js';
+import { isTerminalStatus, type JobEvent } from '../../events/types.js';
+import type { ApiDeps } from '../deps.js';
+import { errorSchema } from '../job-view.js';
+import { parseOr400 } from '../validate.js';
+
+const Seq = z.coerce.number().int().min(0).max(2 ** 31 - 1);
+const EventsQuery = z.strictObject({
+  after: Seq.optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});
+
+/** A slow SSE client whose unsent bytes pass this is cut off; it resumes from its Last-Event-ID. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+const HEARTBEAT_MS = 15_000;
+
+/** One SSE frame. A job's `error` travels as `job-error`: EventSource uses `error` for its own failures. */
+export function sseFrame(event: JobEvent): string {
+  const name = event.type === 'error' ? 'job-error' : event.type;
+  return `id: ${event.seq}\nevent: ${name}\ndata: ${JSON.stringify(event.data)}\n\n`;
+}
+
+export function eventRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get(
+    '/jobs/:id/events',
+    {
+      schema: {
+        summary: "A job's events: SSE stream, or JSON for polling",
+        description:
+          'With `Accept: text/event-stream` (default): replays events after `Last-Event-ID` or `?after`, streams new ones live, and closes after the terminal status. ' +
+          'Each event has `id: <seq>`, `event: <type>` (a job error is `job-error`), `data: <json>`. ' +
+          'With `Accept: application/json`: a JSON array of the events after `after` (polling).',
+        tags: ['events'],
+        params: { type: 'object', properties: { id: { type: 'string' } } },
+        querystring: {
+          type: 'object',
+          properties: { after: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 10000 } },
+        },
+        response: {
+          200: {
+            description: 'text/event-stream, or a JSON array of { jobId, seq, type, data, at }',
+            type: 'array',
+            items: { type: 'object', properties: { jobId: { type: 'string' }, seq: { type: 'integer' }, type: { type: 'string' }, data: {}, at: { type: 'string' } } },
+          },
+          400: errorSchema,
+          404: errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = parseOr400(z.object({ id: z.string().min(1).max(100) }), request.params, 'path');
+      const query = parseOr400(EventsQuery, request.query, 'query');
+      const lastEventId = request.headers['last-event-id'];
+      // A reconnecting EventSource sends Last-Event-ID with the original URL: the header wins.
+      const after =
+        lastEventId !== undefined && lastEventId !== ''
+          ? parseOr400(Seq, lastEventId, 'Last-Event-ID header', 'Last-Event-ID')
+          : (query.after ?? 0);
+      const job = await deps.store.get(id);
+      if (!job) throw new TaskyardError('TASKYARD_ERR_JOB_NOT_FOUND', `No job with id "${id}"`);
+
+      const accept = request.headers.accept ?? '';
+      if (accept.includes('application/json') && !accept.includes('text/event-stream')) {
+        return deps.log.read(id, after, query.limit);
+      }
+      streamSse(reply, deps, id, after, isTerminalStatus(job.status) && after >= job.lastSeq);
+      return reply;
+    },
+  );
+}
+
+function streamSse(reply: FastifyReply, deps: ApiDeps, jobId: string, after: number, finished: boolean): void {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  res.write('retry: 1000\n\n');
+  if (finished) {
+    res.end();
+    return;
+  }
+  let closed = false;
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    clearInterval(heartbeat);
+    stop();
+    res.end();
+  };
+  const stop = deps.delivery.watch(jobId, after, {
+    onEvent(event) {
+      if (closed) return;
+      res.write(sseFrame(event));
+      // Never drop data silently: a client that cannot keep up is closed and resumes.
+      if (res.writableLength > MAX_BUFFERED_BYTES) close();
+    },
+    onEnd: close,
+  });
+  res.on('close', close);
+}

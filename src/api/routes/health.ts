@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from '../deps.js';
+import { errorBody } from '../http-errors.js';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+async function check(probe: () => Promise<void>): Promise<'ok' | string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return 'ok';
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function healthRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get('/health', { schema: { summary: 'The process is alive', tags: ['health'] } }, async () => ({ status: 'ok' }));
+
+  app.get('/ready', { schema: { summary: 'The engine and history are reachable (503 otherwise)', tags: ['health'] } }, async (_request, reply) => {
+    const [engine, history] = await Promise.all([check(() => deps.engine.ping()), check(() => deps.store.ping())]);
+    const checks = { engine, history };
+    if (engine === 'ok' && history === 'ok') return { status: 'ready', checks };
+    return reply.status(503).send(errorBody('TASKYARD_ERR_NOT_READY', 'A dependency is unreachable', checks));
+  });
+}

@@ -1,0 +1,123 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { TaskyardError } from '../errors.js';
+import { createTaskyard, type Role, type TaskyardOptions } from '../taskyard.js';
+
+const int = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`);
+  return n;
+};
+const list = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+
+interface Flags {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  database?: string;
+  tasks?: string[];
+  queues?: string[];
+  concurrency?: number;
+  builtins?: boolean;
+  logLevel?: string;
+  shutdownGrace?: number;
+}
+
+function serverOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--data-dir <dir>', 'embedded database directory, or memory:// (env TASKYARD_DATA_DIR)'))
+    .addOption(new Option('--database <url>', 'PostgreSQL URL instead of the embedded database (env DATABASE_URL)'))
+    .addOption(new Option('--tasks <modules>', 'module(s) exporting tasks, .ts or .js; repeat or comma-separate (env TASKYARD_TASKS)').argParser(list))
+    .addOption(new Option('--no-builtins', 'do not load the built-in example tasks'))
+    .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env LOG_LEVEL)'));
+}
+
+function httpOptions(command: Command): Command {
+  return command
+    .addOption(new Option('-p, --port <port>', 'HTTP port (env PORT; default 3000)').argParser(int('port')))
+    .addOption(new Option('--host <host>', 'interface to bind (env HOST; default 127.0.0.1)'));
+}
+
+function workerOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--queues <names>', 'queues to consume; default all (env TASKYARD_QUEUES)').argParser(list))
+    .addOption(new Option('-c, --concurrency <n>', 'jobs at once per queue (env TASKYARD_CONCURRENCY; default 4)').argParser(int('concurrency')))
+    .addOption(new Option('--shutdown-grace <ms>', 'on SIGTERM, time running jobs get to finish (default 10000)').argParser(int('shutdown-grace')));
+}
+
+async function run(role: Role, flags: Flags): Promise<void> {
+  const options: TaskyardOptions = { role };
+  if (flags.port !== undefined) options.port = flags.port;
+  if (flags.host !== undefined) options.host = flags.host;
+  if (flags.dataDir !== undefined) options.dataDir = flags.dataDir;
+  if (flags.database !== undefined) options.databaseUrl = flags.database;
+  if (flags.tasks !== undefined) options.tasks = flags.tasks;
+  if (flags.queues !== undefined) options.queues = flags.queues;
+  if (flags.concurrency !== undefined) options.concurrency = flags.concurrency;
+  if (flags.builtins === false) options.builtins = false;
+  if (flags.logLevel !== undefined) options.logLevel = flags.logLevel as NonNullable<TaskyardOptions['logLevel']>;
+  if (flags.shutdownGrace !== undefined) options.shutdownGraceMs = flags.shutdownGrace;
+
+  const startedAt = Date.now();
+  const taskyard = createTaskyard(options);
+  let signals = 0;
+  const shutdown = (signal: string): void => {
+    if (++signals > 1) {
+      process.stderr.write(`${signal} again: exiting now\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`${signal}: stopping (running jobs get ${taskyard.config.shutdownGraceMs} ms to finish; ${signal} again to force)\n`);
+    taskyard.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`error while stopping: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  await taskyard.start();
+  const where = taskyard.config.databaseUrl ? `PostgreSQL ${redact(taskyard.config.databaseUrl)}` : `embedded PGlite in ${taskyard.config.dataDir}`;
+  const tasks = taskyard.registry.all().map((task) => task.name).join(', ');
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  if (taskyard.url) {
+    process.stdout.write(`\nTaskyard ${role === 'api' ? 'API' : ''} is ready at ${taskyard.url}  (${seconds} s)\n`.replace('  API', ' API'));
+    process.stdout.write(`  storage: ${where}\n  tasks:   ${tasks || '(none)'}\n`);
+    process.stdout.write(`  try:     curl -X POST ${taskyard.url}/v1/tasks/compute-pi/jobs -H 'content-type: application/json' -d '{"input":{"digits":50}}'\n`);
+    process.stdout.write(`  docs:    ${taskyard.url}/docs\n\n`);
+  } else {
+    const worker = taskyard.worker;
+    process.stdout.write(`\nTaskyard worker ${process.pid} is running  (${seconds} s)\n  storage: ${where}\n  queues:  ${worker?.queues.join(', ')} × ${worker?.concurrency}\n  tasks:   ${tasks}\n\n`);
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('taskyard').description('Typed background jobs with live progress, for TypeScript').showHelpAfterError();
+  workerOptions(httpOptions(serverOptions(program.command('start').description('API and worker in one process (the default way to run)')))).action((flags: Flags) =>
+    run('all', flags),
+  );
+  httpOptions(serverOptions(program.command('api').description('the HTTP API only (workers run elsewhere; needs --database)'))).action((flags: Flags) =>
+    run('api', flags),
+  );
+  workerOptions(serverOptions(program.command('worker').description('a worker only (needs --database to share work with an API)'))).action((flags: Flags) =>
+    run('worker', flags),
+  );
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof TaskyardError) process.stderr.write(`taskyard: ${error.message}\n`);
+    else process.stderr.write(`taskyard: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}

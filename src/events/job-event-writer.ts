@@ -1,0 +1,103 @@
+import type { EventLog } from './event-log.js';
+import type { EventType, NewEvent } from './types.js';
+
+export interface JobEventWriterOptions {
+  /**
+   * Progress updates closer together than this are coalesced (latest wins), so a
+   * task reporting 1,000 updates/s costs ~10 writes/s.
+   * @defaultValue 100
+   */
+  progressIntervalMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Buffers one job's events on their way into the log: keeps their order, sends
+ * whatever piled up during a write as one batch, and coalesces progress.
+ * Status, partial, log, result and error events are never dropped.
+ */
+export class JobEventWriter {
+  private readonly queue: NewEvent[] = [];
+  private pendingProgress: NewEvent | undefined;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private lastProgressAt = 0;
+  private writing: Promise<void> | undefined;
+  private readonly progressIntervalMs: number;
+
+  constructor(
+    private readonly log: EventLog,
+    readonly jobId: string,
+    private readonly options: JobEventWriterOptions = {},
+  ) {
+    this.progressIntervalMs = options.progressIntervalMs ?? 100;
+  }
+
+  emit(type: EventType, data: unknown): void {
+    if (type === 'progress') {
+      this.pendingProgress = { type, data };
+      const wait = this.lastProgressAt + this.progressIntervalMs - Date.now();
+      if (wait <= 0) this.takeProgress();
+      else this.progressTimer ??= setTimeout(() => this.takeProgress(), wait);
+      return;
+    }
+    // A progress update that came first goes first.
+    this.takeProgress();
+    this.queue.push({ type, data });
+    this.kick();
+  }
+
+  /** Resolves once every event emitted so far is stored. Throws if a write failed. */
+  async flush(): Promise<void> {
+    this.takeProgress();
+    while (this.writing || this.queue.length > 0) {
+      this.kick();
+      await this.writing;
+    }
+  }
+
+  /** Appends events now, after everything emitted before them. */
+  async write(...events: NewEvent[]): Promise<void> {
+    this.takeProgress();
+    this.queue.push(...events);
+    await this.flush();
+  }
+
+  private takeProgress(): void {
+    if (this.progressTimer) {
+      clearTimeout(this.progressTimer);
+      this.progressTimer = undefined;
+    }
+    if (!this.pendingProgress) return;
+    this.queue.push(this.pendingProgress);
+    this.pendingProgress = undefined;
+    this.lastProgressAt = Date.now();
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.writing || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.queue.length);
+    this.writing = this.log.append(this.jobId, batch).then(
+      () => {
+        this.writing = undefined;
+        if (this.queue.length > 0) setImmediate(() => this.kickQuietly());
+      },
+      (error: unknown) => {
+        // Put the batch back in front so nothing is lost; flush() retries it.
+        this.writing = undefined;
+        this.queue.unshift(...batch);
+        this.options.onError?.(error);
+        throw error;
+      },
+    );
+    this.writing.catch(() => undefined);
+  }
+
+  private kickQuietly(): void {
+    try {
+      this.kick();
+    } catch {
+      // reported through onError
+    }
+  }
+}

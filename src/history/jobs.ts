@@ -1,0 +1,243 @@
+import type { JobError } from '../errors.js';
+import type { JobEvent, JobStatus, NewEvent } from '../events/types.js';
+import type { Database } from './database.js';
+import { schemaIdent } from './database.js';
+
+/** A raw row of the `jobs` table. */
+export interface JobRow {
+  id: string;
+  task: string;
+  queue: string;
+  status: string;
+  input: unknown;
+  result: unknown;
+  error: JobError | null;
+  progress: unknown;
+  priority: number;
+  max_attempts: number;
+  attempts: number;
+  idempotency_key: string | null;
+  cancel_requested_at: Date | string | null;
+  last_seq: number;
+  created_at: Date | string;
+  run_at: Date | string | null;
+  started_at: Date | string | null;
+  finished_at: Date | string | null;
+}
+
+/** A job as the rest of Taskyard sees it. */
+export interface Job {
+  id: string;
+  task: string;
+  queue: string;
+  status: JobStatus;
+  input: unknown;
+  progress: unknown;
+  attempts: number;
+  maxAttempts: number;
+  priority: number;
+  idempotencyKey: string | null;
+  cancelRequested: boolean;
+  lastSeq: number;
+  createdAt: string;
+  runAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  result?: unknown;
+  error?: JobError;
+}
+
+export interface NewJob {
+  id: string;
+  task: string;
+  queue: string;
+  input: unknown;
+  priority: number;
+  maxAttempts: number;
+  idempotencyKey?: string | undefined;
+  runAt?: Date | undefined;
+}
+
+export interface ListJobsQuery {
+  task?: string | undefined;
+  status?: string | undefined;
+  queue?: string | undefined;
+  limit: number;
+  /** Id of the last job of the previous page. */
+  cursor?: string | undefined;
+}
+
+interface EventRow {
+  seq: number;
+  type: string;
+  data: unknown;
+  created_at: Date | string;
+}
+
+const iso = (value: Date | string | null): string | null =>
+  value === null ? null : value instanceof Date ? value.toISOString() : new Date(value).toISOString();
+
+export function toJob(row: JobRow): Job {
+  const job: Job = {
+    id: row.id,
+    task: row.task,
+    queue: row.queue,
+    status: row.status as JobStatus,
+    input: row.input,
+    progress: row.progress ?? null,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    priority: row.priority,
+    idempotencyKey: row.idempotency_key,
+    cancelRequested: row.cancel_requested_at !== null,
+    lastSeq: row.last_seq,
+    createdAt: iso(row.created_at)!,
+    runAt: iso(row.run_at),
+    startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at),
+  };
+  if (row.result !== null && row.result !== undefined) job.result = row.result;
+  if (row.error) job.error = row.error;
+  return job;
+}
+
+/** The history store: jobs and their event logs, in one schema. */
+export class JobStore {
+  private readonly s: string;
+  /** NOTIFY channel on which `append_events` announces new events. */
+  readonly eventsChannel: string;
+
+  constructor(
+    readonly db: Database,
+    readonly schema: string,
+  ) {
+    this.s = schemaIdent(schema);
+    this.eventsChannel = `${schema}:events`;
+  }
+
+  /**
+   * Inserts a job with its first event (`status: queued`) in one transaction.
+   * With an idempotency key already used, inserts nothing and returns the existing job.
+   */
+  async insert(job: NewJob): Promise<{ job: Job; created: boolean }> {
+    const inserted = await this.db.transaction(async (session) => {
+      const { rows } = await session.query<JobRow>(
+        `INSERT INTO ${this.s}.jobs (id, task, queue, status, input, priority, max_attempts, idempotency_key, run_at)
+         VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8)
+         ON CONFLICT (idempotency_key) DO NOTHING
+         RETURNING *`,
+        [job.id, job.task, job.queue, JSON.stringify(job.input), job.priority, job.maxAttempts, job.idempotencyKey ?? null, job.runAt ?? null],
+      );
+      if (rows.length === 0) return undefined;
+      await session.query(`SELECT * FROM ${this.s}.append_events($1, $2)`, [
+        job.id,
+        JSON.stringify([{ type: 'status', data: { status: 'queued' } }]),
+      ]);
+      return rows[0];
+    });
+    if (inserted) return { job: toJob({ ...inserted, last_seq: 1 }), created: true };
+    const existing = await this.findByIdempotencyKey(job.idempotencyKey!);
+    if (!existing) throw new Error('idempotency key conflict but no job found');
+    return { job: existing, created: false };
+  }
+
+  async get(id: string): Promise<Job | undefined> {
+    const { rows } = await this.db.query<JobRow>(`SELECT * FROM ${this.s}.jobs WHERE id = $1`, [id]);
+    return rows[0] ? toJob(rows[0]) : undefined;
+  }
+
+  async findByIdempotencyKey(key: string): Promise<Job | undefined> {
+    const { rows } = await this.db.query<JobRow>(`SELECT * FROM ${this.s}.jobs WHERE idempotency_key = $1`, [key]);
+    return rows[0] ? toJob(rows[0]) : undefined;
+  }
+
+  /** Newest first, keyset-paginated on the (time-ordered) id. */
+  async list(query: ListJobsQuery): Promise<{ jobs: Job[]; nextCursor: string | null }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown): void => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (query.task) add('task = ?', query.task);
+    if (query.status) add('status = ?', query.status);
+    if (query.queue) add('queue = ?', query.queue);
+    if (query.cursor) add('id < ?', query.cursor);
+    params.push(query.limit + 1);
+    const { rows } = await this.db.query<JobRow>(
+      `SELECT * FROM ${this.s}.jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const page = rows.slice(0, query.limit).map(toJob);
+    const nextCursor = rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null;
+    return { jobs: page, nextCursor };
+  }
+
+  /**
+   * Marks a cancel request on an unfinished job. Returns the job as it was, or
+   * `undefined` when there is no such job.
+   */
+  async requestCancel(id: string): Promise<Job | undefined> {
+    const { rows } = await this.db.query<JobRow>(
+      `UPDATE ${this.s}.jobs
+          SET cancel_requested_at = COALESCE(cancel_requested_at, clock_timestamp())
+        WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')
+        RETURNING *`,
+      [id],
+    );
+    if (rows[0]) return toJob(rows[0]);
+    return this.get(id);
+  }
+
+  async isCancelRequested(id: string): Promise<boolean> {
+    const { rows } = await this.db.query<{ requested: boolean }>(
+      `SELECT cancel_requested_at IS NOT NULL AS requested FROM ${this.s}.jobs WHERE id = $1`,
+      [id],
+    );
+    return rows[0]?.requested === true;
+  }
+
+  /** Appends events with the next seqs; returns them as stored. */
+  async append(jobId: string, events: readonly NewEvent[]): Promise<JobEvent[]> {
+    if (events.length === 0) return [];
+    const { rows } = await this.db.query<EventRow>(`SELECT * FROM ${this.s}.append_events($1, $2)`, [
+      jobId,
+      JSON.stringify(events),
+    ]);
+    return rows.map((row) => toEvent(jobId, row));
+  }
+
+  /** Events with seq > `after`, in order. */
+  async events(jobId: string, after: number, limit = 1000): Promise<JobEvent[]> {
+    const { rows } = await this.db.query<EventRow>(
+      `SELECT seq, type, data, created_at FROM ${this.s}.job_events
+        WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [jobId, after, limit],
+    );
+    return rows.map((row) => toEvent(jobId, row));
+  }
+
+  /** Announces on '<schema>:cancel' that a job should stop, to every worker process. */
+  async announceCancel(id: string): Promise<void> {
+    await this.db.query('SELECT pg_notify($1, $2)', [this.cancelChannel, id]);
+  }
+
+  get cancelChannel(): string {
+    return `${this.schema}:cancel`;
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+}
+
+function toEvent(jobId: string, row: EventRow): JobEvent {
+  return {
+    jobId,
+    seq: Number(row.seq),
+    type: row.type as JobEvent['type'],
+    data: row.data ?? null,
+    at: iso(row.created_at)!,
+  };
+}

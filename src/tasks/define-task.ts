@@ -1,0 +1,111 @@
+import type { z } from 'zod';
+
+/** What a task may report while it runs. All numbers are optional. */
+export interface ProgressUpdate {
+  current?: number;
+  total?: number;
+  /** 0..100. Computed from current/total when omitted. */
+  percent?: number;
+  message?: string;
+}
+
+export interface TaskContext {
+  readonly jobId: string;
+  /** 1 for the first run, 2 for the first retry, ... */
+  readonly attempt: number;
+  /** Aborted on cancel or when the soft time limit passes; `signal.reason` says which. */
+  readonly signal: AbortSignal;
+  progress(update: ProgressUpdate): void;
+  /** Appends one JSON chunk of the result to the job's event log (never dropped). */
+  partial(chunk: unknown): void;
+  log(message: string): void;
+}
+
+export interface BackoffOptions {
+  type: 'fixed' | 'exponential';
+  /** @defaultValue 1000 */
+  delayMs: number;
+}
+
+export interface RetryOptions {
+  /** Total runs, the first included. @defaultValue 3 */
+  attempts: number;
+  /** @defaultValue `{ type: 'exponential', delayMs: 1000 }` */
+  backoff?: BackoffOptions;
+}
+
+export interface TaskDefinition<Name extends string, Input extends z.ZodType, Result> {
+  name: Name;
+  /** @defaultValue 'default' */
+  queue?: string;
+  description?: string;
+  input: Input;
+  retry?: RetryOptions;
+  /** Soft time limit: `ctx.signal` aborts when it passes. */
+  timeoutMs?: number;
+  /**
+   * Hard time limit: the sandbox running the job is killed when it passes.
+   * @defaultValue timeoutMs + the worker's cancel grace, when timeoutMs is set
+   */
+  hardTimeoutMs?: number;
+  run(input: z.output<Input>, ctx: TaskContext): Promise<Result> | Result;
+}
+
+/** Where a task was loaded from, so a sandbox thread can load it again. */
+export interface TaskSource {
+  moduleUrl: string;
+  exportName: string;
+}
+
+export const TASK_BRAND = Symbol.for('taskyard.task');
+
+export interface Task<Name extends string = string, Input extends z.ZodType = z.ZodType, Result = unknown>
+  extends TaskDefinition<Name, Input, Result> {
+  readonly [TASK_BRAND]: true;
+  readonly queue: string;
+  readonly retry: Required<RetryOptions>;
+  source?: TaskSource;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the widest task, for collections
+export type AnyTask = Task<string, z.ZodType, any>;
+
+export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
+  attempts: 3,
+  backoff: Object.freeze({ type: 'exponential', delayMs: 1000 }),
+});
+
+const TASK_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/i;
+const QUEUE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+
+/** Declares a typed task. The result type is inferred from `run`. */
+export function defineTask<const Name extends string, Input extends z.ZodType, Result>(
+  definition: TaskDefinition<Name, Input, Result>,
+): Task<Name, Input, Awaited<Result>> {
+  if (!TASK_NAME.test(definition.name)) {
+    throw new TypeError(`Task name "${definition.name}" must be 1-100 letters, digits, ".", "_" or "-"`);
+  }
+  const queue = definition.queue ?? 'default';
+  if (!QUEUE_NAME.test(queue)) {
+    throw new TypeError(`Queue name "${queue}" of task "${definition.name}" must be 1-64 letters, digits, "_" or "-"`);
+  }
+  const attempts = definition.retry?.attempts ?? DEFAULT_RETRY.attempts;
+  if (!Number.isInteger(attempts) || attempts < 1) {
+    throw new TypeError(`retry.attempts of task "${definition.name}" must be a positive integer`);
+  }
+  return {
+    ...definition,
+    queue,
+    retry: { attempts, backoff: definition.retry?.backoff ?? DEFAULT_RETRY.backoff },
+    [TASK_BRAND]: true,
+  } as Task<Name, Input, Awaited<Result>>;
+}
+
+export function isTask(value: unknown): value is AnyTask {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TASK_BRAND] === true;
+}
+
+/** The input type a task accepts (before parsing). */
+export type TaskInput<T> = T extends Task<string, infer I, unknown> ? z.input<I> : never;
+/** The result type a task returns. */
+export type TaskResult<T> = T extends Task<string, z.ZodType, infer R> ? R : never;

@@ -1,0 +1,183 @@
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './api/app.js';
+import type { ApiDeps } from './api/deps.js';
+import { loadConfig, type Config, type ConfigInput } from './config.js';
+import { Engine } from './engine/engine.js';
+import { PglitePool } from './engine/pglite-pool.js';
+import { pgCancelBus } from './events/cancel-bus.js';
+import { Delivery } from './events/delivery.js';
+import { PgEventLog } from './events/pg-event-log.js';
+import { pgliteDatabase, postgresDatabase, type Database } from './history/database.js';
+import { JobStore } from './history/jobs.js';
+import { migrate } from './history/migrate.js';
+import { createLogger, type Logger } from './logger.js';
+import { isTask, type AnyTask } from './tasks/define-task.js';
+import { loadTaskModule } from './tasks/load-tasks.js';
+import { TaskRegistry } from './tasks/registry.js';
+import { WorkerRuntime } from './worker/runtime.js';
+
+const BUILTIN_TASKS = new URL(`./tasks/builtin/index${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
+
+/** Which parts run in this process. */
+export type Role = 'all' | 'api' | 'worker';
+
+export interface TaskyardOptions extends Omit<Partial<ConfigInput>, 'tasks'> {
+  /**
+   * Tasks: objects returned by `defineTask`, and/or paths of modules exporting
+   * them. Tasks from modules run in killable worker threads; task objects run
+   * on the main thread (cooperative cancel only).
+   */
+  tasks?: ReadonlyArray<AnyTask | string>;
+  /** @defaultValue 'all' */
+  role?: Role;
+  logger?: Logger;
+  /** Read settings from process.env too. @defaultValue true */
+  env?: boolean;
+}
+
+export interface Taskyard {
+  readonly config: Config;
+  readonly registry: TaskRegistry;
+  /** Set once started with an API role. */
+  readonly app: FastifyInstance | undefined;
+  /** What the `/v1` Fastify plugin needs, to mount it in an app of your own. */
+  readonly deps: ApiDeps;
+  readonly url: string | undefined;
+  readonly worker: WorkerRuntime | undefined;
+  /** Opens the databases, runs migrations, starts the API and/or worker. */
+  start(): Promise<Taskyard>;
+  /** Graceful: stops taking work, lets running jobs finish (within the grace), closes everything. */
+  stop(): Promise<void>;
+}
+
+export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
+  const { tasks = [], role = 'all', logger: givenLogger, env = true, ...flags } = options;
+  const moduleTasks = tasks.filter((task): task is string => typeof task === 'string');
+  const config = loadConfig({ ...flags, tasks: [...(flags as ConfigInput).tasks ?? [], ...moduleTasks] } as Partial<ConfigInput>, env ? process.env : {});
+  const logger = givenLogger ?? createLogger(config.logLevel);
+  const registry = new TaskRegistry(tasks.filter(isTask));
+  const closers: Array<() => Promise<void>> = [];
+  let deps: ApiDeps | undefined;
+  let app: FastifyInstance | undefined;
+  let url: string | undefined;
+  let worker: WorkerRuntime | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const taskyard: Taskyard = {
+    config,
+    registry,
+    get app() {
+      return app;
+    },
+    get deps() {
+      if (!deps) throw new Error('Taskyard is not started');
+      return deps;
+    },
+    get url() {
+      return url;
+    },
+    get worker() {
+      return worker;
+    },
+    async start() {
+      try {
+        await startAll();
+      } catch (error) {
+        await taskyard.stop().catch(() => undefined);
+        throw error;
+      }
+      return taskyard;
+    },
+    stop() {
+      stopping ??= (async () => {
+        // Reverse order of start: API first (no new work), then workers, then storage.
+        for (const close of closers.reverse()) {
+          try {
+            await close();
+          } catch (error) {
+            logger.warn({ err: error }, 'error while stopping');
+          }
+        }
+      })();
+      return stopping;
+    },
+  };
+
+  async function startAll(): Promise<void> {
+    if (config.builtins) for (const task of await loadTaskModule(BUILTIN_TASKS)) registry.add(task);
+    for (const specifier of config.tasks) for (const task of await loadTaskModule(specifier)) registry.add(task);
+
+    const { db, engine } = await openStorage(config, logger, role);
+    closers.push(() => db.close());
+    closers.push(() => engine.close());
+    await migrate(db, config.historySchema);
+
+    const store = new JobStore(db, config.historySchema);
+    const log = new PgEventLog(store);
+    const cancelBus = pgCancelBus(store);
+    const delivery = new Delivery(log);
+    deps = { engine, store, log, delivery, cancelBus, registry };
+
+    if (role !== 'api') {
+      worker = new WorkerRuntime({
+        engine,
+        store,
+        log,
+        cancelBus,
+        registry,
+        logger,
+        queues: config.queues ?? registry.queues(),
+        concurrency: config.concurrency,
+        cancelGraceMs: config.cancelGraceMs,
+        shutdownGraceMs: config.shutdownGraceMs,
+        progressIntervalMs: config.progressIntervalMs,
+      });
+      await worker.start();
+      const runtime = worker;
+      closers.push(() => runtime.stop());
+    }
+    if (role !== 'worker') {
+      await delivery.start();
+      closers.push(() => delivery.stop());
+      app = await buildApp({ deps, logger, bodyLimitBytes: config.bodyLimitBytes });
+      const server = app;
+      closers.push(() => server.close());
+      await app.listen({ port: config.port, host: config.host });
+      const address = app.server.address() as AddressInfo;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+    }
+  }
+
+  return taskyard;
+}
+
+async function openStorage(config: Config, logger: Logger, role: Role): Promise<{ db: Database; engine: Engine }> {
+  if (config.databaseUrl) {
+    const db = postgresDatabase(config.databaseUrl);
+    try {
+      const engine = await Engine.open({ kind: 'postgres', url: config.databaseUrl, schema: config.engineSchema });
+      return { db, engine };
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
+  if (role === 'worker' || role === 'api') {
+    logger.warn('the embedded database serves one process: run `taskyard start`, or give --database to split API and workers');
+  }
+  const dataDir = config.dataDir === 'memory://' ? 'memory://' : path.resolve(config.dataDir);
+  if (dataDir !== 'memory://') await mkdir(dataDir, { recursive: true });
+  const pool = await PglitePool.open({ dataDir, searchPath: [config.engineSchema] });
+  const db = pgliteDatabase(pool, { ownsPool: true });
+  try {
+    const engine = await Engine.open({ kind: 'pglite', pool, schema: config.engineSchema });
+    return { db, engine };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}

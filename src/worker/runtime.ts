@@ -1,0 +1,222 @@
+import type { Engine, EngineJob, EngineWorker } from '../engine/engine.js';
+import { NoRetryError, RequeueError } from '../engine/engine.js';
+import type { JobError } from '../errors.js';
+import type { CancelBus } from '../events/cancel-bus.js';
+import type { EventLog } from '../events/event-log.js';
+import { JobEventWriter } from '../events/job-event-writer.js';
+import type { NewEvent } from '../events/types.js';
+import type { JobStore } from '../history/jobs.js';
+import type { AnyTask } from '../tasks/define-task.js';
+import type { TaskRegistry } from '../tasks/registry.js';
+import { Executor, type Execution } from './executor.js';
+import type { AbortReasonData, SerializedError } from './sandbox-protocol.js';
+import type { Logger } from '../logger.js';
+
+export interface WorkerRuntimeOptions {
+  engine: Engine;
+  store: JobStore;
+  log: EventLog;
+  cancelBus: CancelBus;
+  registry: TaskRegistry;
+  logger: Logger;
+  /** Queues to consume. @defaultValue every queue of the registered tasks */
+  queues?: readonly string[];
+  /** Jobs run at once per queue. @defaultValue 4 */
+  concurrency?: number;
+  /** After a cancel or soft time limit, how long the task may take to stop before it is killed. @defaultValue 5000 */
+  cancelGraceMs?: number;
+  /** On shutdown, how long running jobs may take to finish before they are put back in the queue. @defaultValue 10000 */
+  shutdownGraceMs?: number;
+  /** @defaultValue 100 */
+  progressIntervalMs?: number;
+}
+
+interface Running {
+  job: EngineJob;
+  execution: Execution;
+  abortReason?: AbortReasonData;
+  timers: NodeJS.Timeout[];
+}
+
+/**
+ * Runs jobs: takes them from the engine, runs their task code in the executor,
+ * writes their events, and turns cancels, time limits and shutdown into the
+ * right ending (cancelled, failed, retrying, or back in the queue).
+ */
+export class WorkerRuntime {
+  private readonly running = new Map<string, Running>();
+  private readonly workers: EngineWorker[] = [];
+  private readonly executor: Executor;
+  private unsubscribeCancel: (() => Promise<void>) | undefined;
+  private stopping: Promise<void> | undefined;
+  readonly queues: readonly string[];
+  readonly concurrency: number;
+
+  constructor(private readonly options: WorkerRuntimeOptions) {
+    this.queues = options.queues?.length ? [...options.queues] : options.registry.queues();
+    this.concurrency = options.concurrency ?? 4;
+    this.executor = new Executor(Math.max(1, this.concurrency * this.queues.length));
+  }
+
+  get activeJobs(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribeCancel = await this.options.cancelBus.subscribe((jobId) => this.cancelRunning(jobId));
+    for (const queue of this.queues) {
+      this.workers.push(
+        this.options.engine.createWorker(queue, (job) => this.process(job), { concurrency: this.concurrency }),
+      );
+    }
+  }
+
+  /**
+   * Stops taking jobs, lets running ones finish within the grace period, then
+   * puts the rest back in their queue for another worker (or the next start).
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const grace = setTimeout(() => {
+        for (const running of this.running.values()) {
+          this.abortRun(running, { code: 'TASKYARD_ERR_SHUTDOWN', message: 'The worker is shutting down' });
+          running.timers.push(
+            setTimeout(() => running.execution.kill({ name: 'Error', message: 'Shutdown', code: 'TASKYARD_ERR_SHUTDOWN' }), 1000),
+          );
+        }
+      }, this.options.shutdownGraceMs ?? 10_000);
+      try {
+        await Promise.all(this.workers.map((worker) => worker.close()));
+      } finally {
+        clearTimeout(grace);
+        await this.unsubscribeCancel?.();
+        await this.executor.close();
+      }
+    })();
+    return this.stopping;
+  }
+
+  /** Cooperative first (the signal), then a kill after the grace period. */
+  cancelRunning(jobId: string): void {
+    const running = this.running.get(jobId);
+    if (!running || running.abortReason?.code === 'TASKYARD_ERR_CANCELLED') return;
+    this.abortRun(running, { code: 'TASKYARD_ERR_CANCELLED', message: 'The job was cancelled' });
+    running.timers.push(
+      setTimeout(
+        () =>
+          running.execution.kill({
+            name: 'CancelledError',
+            message: 'The job was cancelled and did not stop within the grace period, so it was killed',
+            code: 'TASKYARD_ERR_CANCELLED',
+          }),
+        this.options.cancelGraceMs ?? 5000,
+      ),
+    );
+  }
+
+  private abortRun(running: Running, reason: AbortReasonData): void {
+    running.abortReason ??= reason;
+    running.execution.abort(reason);
+  }
+
+  private async process(job: EngineJob): Promise<unknown> {
+    const writer = new JobEventWriter(this.options.log, job.id, {
+      progressIntervalMs: this.options.progressIntervalMs ?? 100,
+      onError: (error) => this.options.logger.error({ err: error, jobId: job.id }, 'could not write job events'),
+    });
+    const task = this.options.registry.get(job.task);
+    if (!task) {
+      await writer.write(...failure(job, { code: 'TASKYARD_ERR_UNKNOWN_TASK', message: `No task named "${job.task}" is registered on this worker` }, 'failed'));
+      throw new NoRetryError(`Unknown task ${job.task}`);
+    }
+    await writer.write({ type: 'status', data: { status: 'active', attempt: job.attempt } });
+
+    const execution = this.executor.start(task, { jobId: job.id, attempt: job.attempt, input: job.input }, (type, data) =>
+      writer.emit(type, data),
+    );
+    const running: Running = { job, execution, timers: [] };
+    this.running.set(job.id, running);
+    this.armTimeLimits(task, running);
+    try {
+      if (await this.options.store.isCancelRequested(job.id)) this.cancelRunning(job.id);
+      const outcome = await execution.outcome;
+      if (outcome.ok) {
+        await writer.write({ type: 'result', data: outcome.result }, { type: 'status', data: { status: 'completed', attempt: job.attempt } });
+        return outcome.result;
+      }
+      return await this.fail(job, task, writer, running, outcome.error);
+    } finally {
+      for (const timer of running.timers) clearTimeout(timer);
+      this.running.delete(job.id);
+    }
+  }
+
+  private armTimeLimits(task: AnyTask, running: Running): void {
+    if (task.timeoutMs !== undefined) {
+      running.timers.push(
+        setTimeout(
+          () => this.abortRun(running, { code: 'TASKYARD_ERR_SOFT_TIMEOUT', message: `The job exceeded its soft time limit of ${task.timeoutMs} ms` }),
+          task.timeoutMs,
+        ),
+      );
+    }
+    const hardMs = task.hardTimeoutMs ?? (task.timeoutMs !== undefined ? task.timeoutMs + (this.options.cancelGraceMs ?? 5000) : undefined);
+    if (hardMs !== undefined) {
+      running.timers.push(
+        setTimeout(
+          () =>
+            running.execution.kill({
+              name: 'TimeoutError',
+              message: `The job exceeded its hard time limit of ${hardMs} ms and was killed`,
+              code: 'TASKYARD_ERR_HARD_TIMEOUT',
+            }),
+          hardMs,
+        ),
+      );
+    }
+  }
+
+  private async fail(job: EngineJob, task: AnyTask, writer: JobEventWriter, running: Running, raw: SerializedError): Promise<never> {
+    const reason = running.abortReason?.code;
+    if (reason === 'TASKYARD_ERR_SHUTDOWN') {
+      await writer.write({ type: 'status', data: { status: 'queued', attempt: job.attempt, reason: 'The worker shut down; the job will run again' } });
+      throw new RequeueError('worker shutdown');
+    }
+    const error: JobError = { code: 'TASKYARD_ERR_TASK_FAILED', message: raw.message, name: raw.name, attempt: job.attempt };
+    if (raw.stack) error.stack = raw.stack;
+    if (reason === 'TASKYARD_ERR_CANCELLED' || raw.code === 'TASKYARD_ERR_CANCELLED') {
+      error.code = 'TASKYARD_ERR_CANCELLED';
+      if (raw.code !== 'TASKYARD_ERR_CANCELLED') error.message = 'The job was cancelled';
+      await writer.write(...failure(job, error, 'cancelled'));
+      throw new NoRetryError(error.message);
+    }
+    if (raw.code === 'TASKYARD_ERR_HARD_TIMEOUT') error.code = 'TASKYARD_ERR_HARD_TIMEOUT';
+    else if (reason === 'TASKYARD_ERR_SOFT_TIMEOUT') {
+      error.code = 'TASKYARD_ERR_SOFT_TIMEOUT';
+      error.message = `The job exceeded its soft time limit of ${task.timeoutMs} ms (${raw.message})`;
+    } else if (raw.code === 'TASKYARD_ERR_INVALID_INPUT') error.code = 'TASKYARD_ERR_INVALID_INPUT';
+    else if (raw.permanent) error.code = 'TASKYARD_ERR_PERMANENT';
+
+    const permanent = error.code === 'TASKYARD_ERR_PERMANENT' || error.code === 'TASKYARD_ERR_INVALID_INPUT';
+    if (!permanent && job.attempt < job.maxAttempts) {
+      const delayMs = backoffDelay(task, job.attempt);
+      await writer.write({ type: 'error', data: error }, { type: 'status', data: { status: 'retrying', attempt: job.attempt, delayMs } });
+      throw new Error(error.message);
+    }
+    await writer.write(...failure(job, error, 'failed'));
+    throw new NoRetryError(error.message);
+  }
+}
+
+function failure(job: EngineJob, error: JobError, status: 'failed' | 'cancelled'): NewEvent[] {
+  return [
+    { type: 'error', data: { ...error, attempt: job.attempt } },
+    { type: 'status', data: { status, attempt: job.attempt } },
+  ];
+}
+
+/** The delay BullMQ applies before the next attempt (its fixed and exponential strategies). */
+export function backoffDelay(task: AnyTask, attempt: number): number {
+  const { type, delayMs } = task.retry.backoff;
+  return type === 'fixed' ? delayMs : Math.round(2 ** (attempt - 1) * delayMs);
+}

@@ -1,0 +1,58 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { EventType } from '../events/types.js';
+
+/** Why a running job's signal was aborted. */
+export interface AbortReasonData {
+  code: 'TASKYARD_ERR_CANCELLED' | 'TASKYARD_ERR_SOFT_TIMEOUT' | 'TASKYARD_ERR_SHUTDOWN';
+  message: string;
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  permanent?: boolean;
+}
+
+export type Outcome = { ok: true; result: unknown } | { ok: false; error: SerializedError };
+
+/** Sent to a sandbox thread to run one job. */
+export interface SandboxRequest {
+  moduleUrl: string;
+  exportName: string;
+  jobId: string;
+  attempt: number;
+  input: unknown;
+  port: MessagePort;
+}
+
+/** Messages from the thread back to the runtime, in order, ending with `done`. */
+export type SandboxMessage =
+  | { kind: 'event'; type: Extract<EventType, 'progress' | 'partial' | 'log'>; data: unknown }
+  | { kind: 'done'; outcome: Outcome };
+
+/** Messages from the runtime to the thread. */
+export type RuntimeMessage = { kind: 'abort'; reason: AbortReasonData };
+
+export class AbortReason extends Error {
+  readonly code: AbortReasonData['code'];
+
+  constructor(data: AbortReasonData) {
+    super(data.message);
+    this.name = 'AbortError';
+    this.code = data.code;
+  }
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const out: SerializedError = { name: error.name, message: error.message };
+    if (error.stack) out.stack = error.stack;
+    const { code, permanent } = error as { code?: unknown; permanent?: unknown };
+    if (typeof code === 'string') out.code = code;
+    if (permanent === true) out.permanent = true;
+    return out;
+  }
+  return { name: 'Error', message: typeof error === 'string' ? error : JSON.stringify(error) ?? String(error) };
+}

@@ -1,0 +1,29 @@
+// Entry of a sandbox worker thread (run by piscina): loads the task's module and
+// runs one job, talking to the runtime over the job's MessagePort only.
+import { loadTaskExport } from '../tasks/load-tasks.js';
+import { runTask } from './run-task.js';
+import { AbortReason, serializeError, type RuntimeMessage, type SandboxMessage, type SandboxRequest } from './sandbox-protocol.js';
+
+export default async function runInSandbox(request: SandboxRequest): Promise<void> {
+  const { port } = request;
+  const controller = new AbortController();
+  port.on('message', (message: RuntimeMessage) => {
+    if (message.kind === 'abort') controller.abort(new AbortReason(message.reason));
+  });
+  const send = (message: SandboxMessage): void => port.postMessage(message);
+  try {
+    const task = await loadTaskExport(request.moduleUrl, request.exportName);
+    const outcome = await runTask(
+      task,
+      request.input,
+      { jobId: request.jobId, attempt: request.attempt, signal: controller.signal },
+      { emit: (type, data) => send({ kind: 'event', type, data }) },
+    );
+    send({ kind: 'done', outcome });
+  } catch (error) {
+    // Loading failed, or an emitted value could not be cloned.
+    send({ kind: 'done', outcome: { ok: false, error: serializeError(error) } });
+  } finally {
+    port.close();
+  }
+}
