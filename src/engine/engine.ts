@@ -82,33 +82,25 @@ export class Engine {
   private readonly queues = new Map<string, PgQueue>();
   private readonly workers = new Set<PgWorker>();
 
-  private constructor(
-    private readonly connection: PgPool,
-    private readonly ownedPool: pg.Pool | undefined,
-  ) {}
+  private constructor(private readonly connection: PostgresConnectionOptions) {}
 
   static async open(backend: EngineBackend): Promise<Engine> {
     if (backend.kind === 'pglite') {
+      // One in-process session serves every queue and worker; its search_path
+      // points BullMQ's unqualified names at the schema.
       const pool = backend.pool as unknown as PgPool;
       await migrateBullmq(pool, backend.schema);
-      return new Engine(pool, undefined);
+      return new Engine(pool);
     }
-    // One shared pool for every queue and worker; its sessions resolve BullMQ's
-    // unqualified names in the configured schema.
-    const pool = new pg.Pool({
-      connectionString: backend.url,
-      max: 20,
-      options: `-c search_path=${backend.schema}`,
-      keepAlive: true,
-    });
-    pool.on('error', () => undefined);
+    // BullMQ reads the schema only from a config object (a raw pool always means
+    // "bullmq"), so each queue and worker gets a small pool of its own.
+    const migrator = new pg.Pool({ connectionString: backend.url, max: 1 });
     try {
-      await migrateBullmq(pool as unknown as PgPool, backend.schema);
-    } catch (error) {
-      await pool.end();
-      throw error;
+      await migrateBullmq(migrator as unknown as PgPool, backend.schema);
+    } finally {
+      await migrator.end();
     }
-    return new Engine(pool as unknown as PgPool, pool);
+    return new Engine({ connectionString: backend.url, schema: backend.schema, max: 5, keepAlive: true });
   }
 
   private queue(name: string): PgQueue {
@@ -186,15 +178,15 @@ export class Engine {
     };
   }
 
+  /** Reaches the backend through the default queue's connection. */
   async ping(): Promise<void> {
-    await this.connection.query('SELECT 1');
+    await this.queue('default').getJobCounts('waiting');
   }
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.workers].map((worker) => worker.close(true)));
     await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
     this.queues.clear();
-    await this.ownedPool?.end();
   }
 }
 

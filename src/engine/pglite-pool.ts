@@ -140,7 +140,7 @@ export class PglitePoolClient extends EventEmitter {
 
   async query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     if (this.released) throw new Error('PGlite client was released');
-    const listen = LISTEN.exec(text);
+    const listen = LISTEN.exec(stripComments(text));
     if (listen && (!params || params.length === 0)) {
       await this.listenStatement(listen[1]!.toUpperCase(), listen[2]!);
       return { rows: [], rowCount: 0 };
@@ -209,6 +209,11 @@ export class PglitePoolClient extends EventEmitter {
       release?.();
     }
   }
+}
+
+/** BullMQ's command files start with `--` comments; look past them. */
+function stripComments(sql: string): string {
+  return sql.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/--[^\n]*/g, ' ');
 }
 
 export function quoteIdent(name: string): string {

@@ -1,0 +1,65 @@
+// `npm test`: checks the services the suite needs are up (fails, never skips),
+// type-checks, checks import rules, then runs every test file.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import net from 'node:net';
+import { join, relative } from 'node:path';
+import pg from 'pg';
+
+const root = new URL('..', import.meta.url).pathname;
+const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS = { host: '127.0.0.1', port: Number(process.env.TEST_REDIS_PORT ?? 6379) };
+
+async function checkPostgres() {
+  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  await client.query('SELECT 1');
+  await client.end();
+}
+
+function checkRedis() {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(REDIS, () => socket.write('PING\r\n'));
+    socket.setTimeout(3000, () => socket.destroy(new Error('timed out')));
+    socket.once('data', (data) => {
+      socket.end();
+      data.toString().startsWith('+PONG') ? resolve() : reject(new Error(`unexpected reply ${data}`));
+    });
+    socket.once('error', reject);
+  });
+}
+
+function step(name, command, args) {
+  process.stdout.write(`\n▶ ${name}\n`);
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root });
+  if (result.status !== 0) {
+    process.stderr.write(`\n✖ ${name} failed\n`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+function testFiles(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return testFiles(path);
+    return name.endsWith('.test.ts') ? [relative(root, path)] : [];
+  });
+}
+
+for (const [name, check] of [
+  [`PostgreSQL at ${DATABASE_URL}`, checkPostgres],
+  [`Redis at ${REDIS.host}:${REDIS.port}`, checkRedis],
+]) {
+  try {
+    await check();
+  } catch (error) {
+    process.stderr.write(`✖ ${name} is unreachable: ${error.message}\n  The test suite needs it (see README, "Tests").\n`);
+    process.exit(1);
+  }
+}
+
+step('type-check', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json']);
+step('import rules', process.execPath, [join(root, 'scripts/check-imports.mjs')]);
+const only = process.argv.slice(2);
+const files = only.length ? only : testFiles(join(root, 'test'));
+step(`tests (${files.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files]);

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createTaskyard, type Taskyard, type TaskyardOptions } from '../../src/taskyard.js';
+
+/** The real PostgreSQL every test machine runs (CI included). */
+export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export type BackendName = 'pglite' | 'postgres';
+/** The behavioural suite runs once per backend. */
+export const BACKENDS: readonly BackendName[] = ['pglite', 'postgres'];
+
+export function uniqueName(prefix = 't'): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+/** Options that give a test its own database: a fresh in-memory PGlite, or fresh schemas on PostgreSQL. */
+export function isolatedStorage(backend: BackendName): Partial<TaskyardOptions> {
+  if (backend === 'pglite') return { dataDir: 'memory://' };
+  const suffix = randomBytes(5).toString('hex');
+  return { databaseUrl: DATABASE_URL, historySchema: `ty_${suffix}`, engineSchema: `bq_${suffix}` };
+}
+
+export interface StartedTaskyard {
+  taskyard: Taskyard;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts Taskyard on a random port with its own storage; quiet logs. */
+export async function startTaskyard(backend: BackendName, options: Partial<TaskyardOptions> = {}): Promise<StartedTaskyard> {
+  const taskyard = createTaskyard({
+    port: 0,
+    logLevel: 'silent',
+    env: false,
+    cancelGraceMs: 1000,
+    shutdownGraceMs: 2000,
+    ...isolatedStorage(backend),
+    ...options,
+  });
+  await taskyard.start();
+  return { taskyard, url: taskyard.url ?? '', stop: () => taskyard.stop() };
+}
+
+/** Drops the schemas a postgres test created. */
+export async function dropSchemas(options: Partial<TaskyardOptions>): Promise<void> {
+  if (!options.databaseUrl) return;
+  const client = new pg.Client({ connectionString: options.databaseUrl });
+  await client.connect();
+  try {
+    for (const schema of [options.historySchema, options.engineSchema]) {
+      if (schema) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { headers: { accept: 'application/json', ...headers } });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Waits for a job to reach a terminal status, by polling its JSON events. */
+export async function waitForTerminal(url: string, id: string, timeoutMs = 30_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await getJson(`${url}/v1/jobs/${id}`);
+    if (['completed', 'failed', 'cancelled'].includes(body.status)) return body;
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${body.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Reads a whole SSE response (until the server closes it) into events. */
+export async function readSse(url: string, headers: Record<string, string> = {}): Promise<Array<{ id: number; event: string; data: any }>> {
+  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers } });
+  if (res.status !== 200) throw new Error(`SSE ${url} answered ${res.status}: ${await res.text()}`);
+  return parseSse(await res.text());
+}
+
+export function parseSse(text: string): Array<{ id: number; event: string; data: any }> {
+  const events: Array<{ id: number; event: string; data: any }> = [];
+  for (const block of text.split('\n\n')) {
+    const fields: Record<string, string> = {};
+    for (const line of block.split('\n')) {
+      const match = /^(id|event|data): ?(.*)$/.exec(line);
+      if (match) fields[match[1]!] = match[2]!;
+    }
+    if (fields.id !== undefined && fields.event !== undefined) {
+      events.push({ id: Number(fields.id), event: fields.event, data: JSON.parse(fields.data ?? 'null') });
+    }
+  }
+  return events;
+}
