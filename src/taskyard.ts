@@ -1,4 +1,6 @@
 import { mkdir } from 'node:fs/promises';
+import lockfile from 'proper-lockfile';
+import { TaskyardError } from './errors.js';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -33,6 +35,12 @@ export interface TaskyardOptions extends Omit<Partial<ConfigInput>, 'tasks'> {
   tasks?: ReadonlyArray<AnyTask | string>;
   /** @defaultValue 'all' */
   role?: Role;
+  /**
+   * Start Taskyard's own HTTP server. Set false to mount the API in an app of
+   * your own with the `taskyardApi` plugin and `taskyard.deps`.
+   * @defaultValue true
+   */
+  listen?: boolean;
   logger?: Logger;
   /** Read settings from process.env too. @defaultValue true */
   env?: boolean;
@@ -54,7 +62,7 @@ export interface Taskyard {
 }
 
 export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
-  const { tasks = [], role = 'all', logger: givenLogger, env = true, ...flags } = options;
+  const { tasks = [], role = 'all', listen = true, logger: givenLogger, env = true, ...flags } = options;
   const moduleTasks = tasks.filter((task): task is string => typeof task === 'string');
   const config = loadConfig({ ...flags, tasks: [...(flags as ConfigInput).tasks ?? [], ...moduleTasks] } as Partial<ConfigInput>, env ? process.env : {});
   const logger = givenLogger ?? createLogger(config.logLevel);
@@ -142,6 +150,8 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
     if (role !== 'worker') {
       await delivery.start();
       closers.push(() => delivery.stop());
+    }
+    if (role !== 'worker' && listen) {
       app = await buildApp({ deps, logger, bodyLimitBytes: config.bodyLimitBytes });
       const server = app;
       closers.push(() => server.close());
@@ -170,14 +180,38 @@ async function openStorage(config: Config, logger: Logger, role: Role): Promise<
     logger.warn('the embedded database serves one process: run `taskyard start`, or give --database to split API and workers');
   }
   const dataDir = config.dataDir === 'memory://' ? 'memory://' : path.resolve(config.dataDir);
-  if (dataDir !== 'memory://') await mkdir(dataDir, { recursive: true });
+  const unlock = dataDir === 'memory://' ? undefined : await lockDataDir(dataDir);
   const pool = await PglitePool.open({ dataDir, searchPath: [config.engineSchema] });
-  const db = pgliteDatabase(pool, { ownsPool: true });
+  const inner = pgliteDatabase(pool, { ownsPool: true });
+  const db: Database = {
+    ...inner,
+    async close() {
+      await inner.close();
+      await unlock?.();
+    },
+  };
   try {
     const engine = await Engine.open({ kind: 'pglite', pool, schema: config.engineSchema });
     return { db, engine };
   } catch (error) {
     await db.close();
+    throw error;
+  }
+}
+
+/** One process per embedded data dir: a second one would corrupt it. */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  await mkdir(dataDir, { recursive: true });
+  try {
+    return await lockfile.lock(dataDir, { lockfilePath: path.join(dataDir, 'taskyard.lock'), stale: 15_000, update: 5_000, onCompromised: () => undefined });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ELOCKED') {
+      throw new TaskyardError(
+        'TASKYARD_ERR_CONFIG',
+        `The data dir ${dataDir} is in use by another Taskyard process. The embedded database serves one process: ` +
+          'stop the other one, choose another --data-dir, or use --database postgres://… to run API and workers apart.',
+      );
+    }
     throw error;
   }
 }

@@ -24,6 +24,8 @@ export class Transport {
   readonly #fetch: typeof fetch;
 
   constructor(options: TransportOptions) {
+    // Fail here, not later: job.events() retries fetch errors, and would retry a bad URL forever.
+    if (!URL.canParse(options.url)) throw new TypeError(`Invalid Taskyard URL "${options.url}"`);
     this.#base = options.url.replace(/\/+$/, '');
     this.#headers = { ...options.headers };
     // Looked up per call, not captured, so a test or app can replace the global later.
