@@ -1,5 +1,5 @@
 // `npm test`: checks the services the suite needs are up (fails, never skips),
-// type-checks, checks import rules, then runs every test file.
+// type-checks and builds, checks import rules, then runs every test file.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
@@ -58,7 +58,10 @@ for (const [name, check] of [
   }
 }
 
-step('type-check', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json']);
+// Type-checks too. The examples import the package by name (`taskyard`), which resolves to dist/.
+step('type-check and build', process.execPath, [join(root, 'scripts/build.mjs')]);
+// The typed client's compile-time guarantees (@ts-expect-error cases) are tests too.
+step('client type tests', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'test/client/tsconfig.json']);
 step('import rules', process.execPath, [join(root, 'scripts/check-imports.mjs')]);
 const only = process.argv.slice(2);
 const files = only.length ? only : testFiles(join(root, 'test'));

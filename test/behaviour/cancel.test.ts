@@ -83,7 +83,7 @@ for (const backend of BACKENDS) {
       const id: string = accepted.body.id;
       await waitForActive(ty.url, id);
 
-      const cancel = await cancelJob(ty.url, `${id}`);
+      const cancel = await cancelJob(ty.url, id);
       assert.equal(cancel.status, 202);
       assert.equal(cancel.body.id, id);
       assert.equal(cancel.body.cancelRequested, true);
@@ -96,7 +96,7 @@ for (const backend of BACKENDS) {
       const id: string = accepted.body.id;
       await waitForActive(ty.url, id);
 
-      const cancel = await cancelJob(ty.url, `${id}`);
+      const cancel = await cancelJob(ty.url, id);
       assert.equal(cancel.status, 202);
       await assertEndsCancelled(ty.url, id);
 
@@ -112,7 +112,7 @@ for (const backend of BACKENDS) {
       assert.equal(accepted.status, 202);
       const id: string = accepted.body.id;
 
-      const cancel = await cancelJob(ty.url, `${id}`);
+      const cancel = await cancelJob(ty.url, id);
       assert.equal(cancel.status, 202);
       assert.equal(cancel.body.status, 'cancelled');
       const job = await getJson(`${ty.url}/v1/jobs/${id}`);
@@ -129,7 +129,7 @@ for (const backend of BACKENDS) {
       const id: string = accepted.body.id;
       assert.equal((await waitForTerminal(ty.url, id)).status, 'completed');
 
-      const cancel = await cancelJob(ty.url, `${id}`);
+      const cancel = await cancelJob(ty.url, id);
       assert.equal(cancel.status, 409);
       assert.equal(cancel.body.error.code, 'TASKYARD_ERR_JOB_FINISHED');
       assert.equal(typeof cancel.body.error.message, 'string');
@@ -137,7 +137,7 @@ for (const backend of BACKENDS) {
     });
 
     test('cancelling an unknown job answers 404 TASKYARD_ERR_JOB_NOT_FOUND', async () => {
-      const cancel = await cancelJob(ty.url, `no-such-job`);
+      const cancel = await cancelJob(ty.url, 'no-such-job');
       assert.equal(cancel.status, 404);
       assert.equal(cancel.body.error.code, 'TASKYARD_ERR_JOB_NOT_FOUND');
     });
