@@ -82,7 +82,7 @@ async function run(role: Role, flags: Flags): Promise<void> {
   const tasks = taskyard.registry.all().map((task) => task.name).join(', ');
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   if (taskyard.url) {
-    process.stdout.write(`\nTaskyard ${role === 'api' ? 'API' : ''} is ready at ${taskyard.url}  (${seconds} s)\n`.replace('  API', ' API'));
+    process.stdout.write(`\nTaskyard${role === 'api' ? ' API' : ''} is ready at ${taskyard.url}  (${seconds} s)\n`);
     process.stdout.write(`  storage: ${where}\n  tasks:   ${tasks || '(none)'}\n`);
     process.stdout.write(`  try:     curl -X POST ${taskyard.url}/v1/tasks/compute-pi/jobs -H 'content-type: application/json' -d '{"input":{"digits":50}}'\n`);
     process.stdout.write(`  docs:    ${taskyard.url}/docs\n\n`);

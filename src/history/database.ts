@@ -68,20 +68,11 @@ export function postgresDatabase(connectionString: string, options: { max?: numb
     query: async <R>(text: string, params?: readonly unknown[]) => (await pool.query(text, params as unknown[])) as unknown as { rows: R[] },
     async transaction(fn) {
       const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await fn({
-          query: async <R>(text: string, params?: readonly unknown[]) =>
-            (await client.query(text, params as unknown[])) as unknown as { rows: R[] },
-        });
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+      const session: Session = {
+        query: async <R>(text: string, params?: readonly unknown[]) =>
+          (await client.query(text, params as unknown[])) as unknown as { rows: R[] },
+      };
+      return inTransaction(session, fn, () => client.release());
     },
     async listen(channel, onPayload) {
       let set = handlers.get(channel);
@@ -119,17 +110,7 @@ export function pgliteDatabase(pool: PglitePool, options: { ownsPool: boolean })
     query: (text, params) => pool.query(text, params),
     async transaction(fn) {
       const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await fn(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+      return inTransaction(client, fn, () => client.release());
     },
     async listen(channel, onPayload) {
       const client = await listener;
@@ -149,6 +130,21 @@ export function pgliteDatabase(pool: PglitePool, options: { ownsPool: boolean })
       if (options.ownsPool) await pool.end();
     },
   };
+}
+
+/** BEGIN, run, COMMIT — or ROLLBACK on throw — then hand the session back. */
+async function inTransaction<T>(session: Session, fn: (session: Session) => Promise<T>, release: () => void): Promise<T> {
+  try {
+    await session.query('BEGIN');
+    const result = await fn(session);
+    await session.query('COMMIT');
+    return result;
+  } catch (error) {
+    await session.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    release();
+  }
 }
 
 /** Quotes a schema name after checking it is a plain identifier (it is spliced into SQL). */

@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  BACKENDS,
+  dropSchemas,
+  getJson,
+  isolatedStorage,
+  postJson,
+  readSse,
+  startTaskyard,
+  waitForTerminal,
+  type StartedTaskyard,
+} from '../helpers/taskyard.js';
+
+interface SseEvent {
+  id: number;
+  event: string;
+  data: any;
+}
+
+/**
+ * Reads an SSE response frame by frame, as a browser would. Stops after
+ * `stopAfter` events (aborting the connection), or when the server closes it.
+ */
+async function streamSse(
+  url: string,
+  headers: Record<string, string> = {},
+  stopAfter = Infinity,
+): Promise<{ events: SseEvent[]; closedByServer: boolean }> {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
+  assert.equal(res.status, 200, `SSE ${url} answered ${res.status}`);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const events: SseEvent[] = [];
+  let buffer = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { events, closedByServer: true };
+    buffer += decoder.decode(value, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const fields: Record<string, string> = {};
+      for (const line of frame.split('\n')) {
+        const match = /^(id|event|data): ?(.*)$/.exec(line);
+        if (match) fields[match[1]!] = match[2]!;
+      }
+      if (fields.id === undefined) continue; // retry: / comments
+      events.push({ id: Number(fields.id), event: fields.event ?? 'message', data: JSON.parse(fields.data ?? 'null') });
+      if (events.length >= stopAfter) {
+        controller.abort();
+        await reader.cancel().catch(() => undefined);
+        return { events, closedByServer: false };
+      }
+    }
+  }
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+}
+
+/** Exactly 1..N, each once, ending with the completed status. */
+function assertWholeLog(events: SseEvent[]): void {
+  assert.deepEqual(
+    events.map((e) => e.id),
+    range(1, events.length),
+    'seqs 1..N, contiguous, no duplicate',
+  );
+  const last = events[events.length - 1];
+  assert.equal(last?.event, 'status');
+  assert.equal(last?.data.status, 'completed');
+  const result = events.find((e) => e.event === 'result');
+  assert.equal(typeof result?.data, 'string');
+  assert.equal((result?.data as string).slice(0, 10), '3141592653');
+  assert.equal(events.filter((e) => e.event === 'partial').length, 60);
+}
+
+for (const backend of BACKENDS) {
+  describe(`SSE resume and JSON polling [${backend}]`, () => {
+    const storage = isolatedStorage(backend);
+    let ty: StartedTaskyard;
+    before(async () => {
+      ty = await startTaskyard(backend, { ...storage, tasks: ['test/fixtures/tasks.ts'] });
+    });
+    after(async () => {
+      await ty.stop();
+      await dropSchemas(storage);
+    });
+
+    async function startPi(): Promise<{ id: string; events: string }> {
+      const accepted = await postJson(`${ty.url}/v1/tasks/compute-pi/jobs`, { input: { digits: 60, delayMs: 20 } });
+      assert.equal(accepted.status, 202);
+      return { id: accepted.body.id, events: `${ty.url}${accepted.body.links.events}` };
+    }
+
+    test('a client that drops and reconnects with Last-Event-ID gets every event exactly once', async () => {
+      const job = await startPi();
+      const first = await streamSse(job.events, {}, 10);
+      assert.equal(first.closedByServer, false);
+      const lastSeen = first.events[first.events.length - 1]!.id;
+      const rest = await streamSse(job.events, { 'last-event-id': String(lastSeen) });
+      assert.equal(rest.closedByServer, true);
+      assert.equal(rest.events[0]?.id, lastSeen + 1, 'resumes right after the last event seen');
+      assertWholeLog([...first.events, ...rest.events]);
+    });
+
+    test('a client that reconnects with ?after= gets every event exactly once', async () => {
+      const job = await startPi();
+      const first = await streamSse(job.events, {}, 10);
+      const lastSeen = first.events[first.events.length - 1]!.id;
+      const rest = await streamSse(`${job.events}?after=${lastSeen}`);
+      assert.equal(rest.closedByServer, true);
+      assert.equal(rest.events[0]?.id, lastSeen + 1);
+      assertWholeLog([...first.events, ...rest.events]);
+    });
+
+    test('Last-Event-ID wins over ?after', async () => {
+      const job = await startPi();
+      await waitForTerminal(ty.url, job.id);
+      // The header asks for more than the query: the header is obeyed.
+      const lower = await streamSse(`${job.events}?after=40`, { 'last-event-id': '3' });
+      assert.equal(lower.events[0]?.id, 4);
+      // And for less.
+      const higher = await streamSse(`${job.events}?after=3`, { 'last-event-id': '40' });
+      assert.equal(higher.events[0]?.id, 41);
+      assertWholeLog([...(await streamSse(job.events, {}, 40)).events, ...higher.events]);
+    });
+
+    test('SSE on a finished job replays everything then closes; from its last seq it closes at once', async () => {
+      const job = await startPi();
+      await waitForTerminal(ty.url, job.id);
+      const replay = await readSse(job.events);
+      assertWholeLog(replay);
+      const lastSeq = replay[replay.length - 1]!.id;
+      const none = await streamSse(job.events, { 'last-event-id': String(lastSeq) });
+      assert.equal(none.closedByServer, true);
+      assert.deepEqual(none.events, []);
+      const noneByQuery = await streamSse(`${job.events}?after=${lastSeq}`);
+      assert.equal(noneByQuery.closedByServer, true);
+      assert.deepEqual(noneByQuery.events, []);
+    });
+
+    test('JSON polling returns exactly the events after ?after, as { jobId, seq, type, data, at }', async () => {
+      const job = await startPi();
+      await waitForTerminal(ty.url, job.id);
+      const all = await getJson(job.events);
+      assert.equal(all.status, 200);
+      assert.ok(Array.isArray(all.body));
+      const n = all.body.length;
+      assert.deepEqual(
+        all.body.map((e: { seq: number }) => e.seq),
+        range(1, n),
+      );
+      for (const event of all.body) {
+        assert.deepEqual(Object.keys(event).sort(), ['at', 'data', 'jobId', 'seq', 'type']);
+        assert.equal(event.jobId, job.id);
+        assert.ok(!Number.isNaN(Date.parse(event.at)));
+      }
+      for (const k of [0, 7, n - 1, n, n + 5]) {
+        const page = await getJson(`${job.events}?after=${k}`);
+        assert.equal(page.status, 200);
+        assert.deepEqual(page.body, all.body.slice(k), `after=${k}`);
+      }
+    });
+
+    test('a bad ?after or Last-Event-ID answers 400', async () => {
+      const job = await startPi();
+      for (const after of ['-1', 'x', '1.5']) {
+        for (const accept of ['application/json', 'text/event-stream']) {
+          const res = await fetch(`${job.events}?after=${after}`, { headers: { accept } });
+          assert.equal(res.status, 400, `after=${after} (${accept})`);
+          const body = await res.json();
+          assert.equal(body.error.code, 'TASKYARD_ERR_VALIDATION');
+          assert.equal(typeof body.error.message, 'string');
+        }
+      }
+      const res = await fetch(job.events, { headers: { accept: 'text/event-stream', 'last-event-id': 'abc' } });
+      assert.equal(res.status, 400);
+      assert.equal((await res.json()).error.code, 'TASKYARD_ERR_VALIDATION');
+      await waitForTerminal(ty.url, job.id);
+    });
+
+    test("a job's error event travels on SSE as job-error", async () => {
+      const accepted = await postJson(`${ty.url}/v1/tasks/doomed/jobs`, {});
+      assert.equal(accepted.status, 202);
+      const { events } = await streamSse(`${ty.url}${accepted.body.links.events}`);
+      assert.deepEqual(
+        events.map((e) => e.id),
+        range(1, events.length),
+      );
+      assert.deepEqual(
+        events.map((e) => e.event),
+        ['status', 'status', 'job-error', 'status'],
+      );
+      assert.equal(events[2]?.data.code, 'TASKYARD_ERR_PERMANENT');
+      assert.equal(events[3]?.data.status, 'failed');
+      // JSON keeps the event's own name.
+      const polled = await getJson(`${ty.url}${accepted.body.links.events}`);
+      assert.equal(polled.body[2].type, 'error');
+    });
+  });
+}
