@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from '../logger.js';
 import type { ApiDeps } from './deps.js';
 import { homePage } from './home-page.js';
-import { installErrorHandlers } from './http-errors.js';
+import { installErrorHandlers, sendError } from './http-errors.js';
 import { taskyardApi } from './plugin.js';
 import { healthRoutes } from './routes/health.js';
 
@@ -25,6 +25,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Errors raised before routing (a path param over maxParamLength, a malformed URL) keep our body format too.
+    frameworkErrors: sendError,
   });
   installErrorHandlers(app);
   await app.register(swagger, {

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, TaskyardError, type ErrorCode } from '../errors.js';
 
 /** Fastify's own error codes, mapped onto ours. */
@@ -19,23 +19,25 @@ export function errorBody(code: ErrorCode, message?: string, details?: unknown):
 }
 
 /** Every error leaves as `{ error: { code, message, details? } }`; nothing unexpected leaks. */
+export function sendError(error: FastifyError | TaskyardError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof TaskyardError) {
+    return reply.status(error.statusCode).send({ error: error.toJSON() });
+  }
+  // Fastify's JSON parser reports bad JSON as a SyntaxError with status 400.
+  const mapped = FASTIFY_CODES[error.code ?? ''] ?? (error instanceof SyntaxError ? 'TASKYARD_ERR_INVALID_JSON' : undefined);
+  if (mapped) {
+    return reply.status(ERROR_CODES[mapped].status).send(errorBody(mapped, error.message));
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return reply.status(status).send(errorBody('TASKYARD_ERR_BAD_REQUEST', error.message));
+  }
+  request.log.error({ err: error }, 'request failed');
+  return reply.status(500).send(errorBody('TASKYARD_ERR_INTERNAL'));
+}
+
 export function installErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | TaskyardError, request, reply) => {
-    if (error instanceof TaskyardError) {
-      return reply.status(error.statusCode).send({ error: error.toJSON() });
-    }
-    // Fastify's JSON parser reports bad JSON as a SyntaxError with status 400.
-    const mapped = FASTIFY_CODES[error.code ?? ''] ?? (error instanceof SyntaxError ? 'TASKYARD_ERR_INVALID_JSON' : undefined);
-    if (mapped) {
-      return reply.status(ERROR_CODES[mapped].status).send(errorBody(mapped, error.message));
-    }
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      return reply.status(status).send(errorBody('TASKYARD_ERR_BAD_REQUEST', error.message));
-    }
-    request.log.error({ err: error }, 'request failed');
-    return reply.status(500).send(errorBody('TASKYARD_ERR_INTERNAL'));
-  });
+  app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(errorBody('TASKYARD_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)),
   );

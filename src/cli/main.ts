@@ -20,6 +20,8 @@ interface Flags {
   builtins?: boolean;
   logLevel?: string;
   shutdownGrace?: number;
+  historySchema?: string;
+  engineSchema?: string;
 }
 
 function serverOptions(command: Command): Command {
@@ -28,7 +30,10 @@ function serverOptions(command: Command): Command {
     .addOption(new Option('--database <url>', 'PostgreSQL URL instead of the embedded database (env DATABASE_URL)'))
     .addOption(new Option('--tasks <modules>', 'module(s) exporting tasks, .ts or .js; repeat or comma-separate (env TASKYARD_TASKS)').argParser(list))
     .addOption(new Option('--no-builtins', 'do not load the built-in example tasks'))
-    .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env LOG_LEVEL)'));
+    .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env LOG_LEVEL)'))
+    // Hidden: lets several deployments (or test runs) share one database, each in its own schemas.
+    .addOption(new Option('--history-schema <name>', 'schema of the history tables (default taskyard)').hideHelp())
+    .addOption(new Option('--engine-schema <name>', 'schema of the queue tables (default bullmq)').hideHelp());
 }
 
 function httpOptions(command: Command): Command {
@@ -56,6 +61,8 @@ async function run(role: Role, flags: Flags): Promise<void> {
   if (flags.builtins === false) options.builtins = false;
   if (flags.logLevel !== undefined) options.logLevel = flags.logLevel as NonNullable<TaskyardOptions['logLevel']>;
   if (flags.shutdownGrace !== undefined) options.shutdownGraceMs = flags.shutdownGrace;
+  if (flags.historySchema !== undefined) options.historySchema = flags.historySchema;
+  if (flags.engineSchema !== undefined) options.engineSchema = flags.engineSchema;
 
   const startedAt = Date.now();
   const taskyard = createTaskyard(options);

@@ -175,8 +175,18 @@ export class PglitePoolClient extends EventEmitter {
       this.txRelease = undefined;
       void this.pool.run('ROLLBACK').catch(() => undefined).finally(release);
     }
-    for (const unlisten of this.unlisteners.values()) void unlisten().catch(() => undefined);
+    const unlisteners = [...this.unlisteners.values()];
     this.unlisteners.clear();
+    if (unlisteners.length > 0) {
+      // pglite's UNLISTEN is a statement too: never inside another client's transaction.
+      void this.pool.acquire().then(async (release) => {
+        try {
+          for (const unlisten of unlisteners) await unlisten().catch(() => undefined);
+        } finally {
+          release();
+        }
+      });
+    }
   }
 
   private endTransaction(): void {
@@ -188,10 +198,16 @@ export class PglitePoolClient extends EventEmitter {
   private async listenStatement(verb: string, rawChannel: string): Promise<void> {
     if (verb === 'UNLISTEN') {
       const channels = rawChannel === '*' ? [...this.unlisteners.keys()] : [unquoteIdent(rawChannel)];
-      for (const channel of channels) {
-        const unlisten = this.unlisteners.get(channel);
-        this.unlisteners.delete(channel);
-        if (unlisten) await unlisten();
+      // pglite's unlisten runs UNLISTEN: keep it out of another client's transaction.
+      const release = this.txRelease ? undefined : await this.pool.acquire();
+      try {
+        for (const channel of channels) {
+          const unlisten = this.unlisteners.get(channel);
+          this.unlisteners.delete(channel);
+          if (unlisten) await unlisten();
+        }
+      } finally {
+        release?.();
       }
       return;
     }
@@ -202,7 +218,7 @@ export class PglitePoolClient extends EventEmitter {
     try {
       // pglite.listen quotes nothing itself, so hand it the identifier quoted.
       const unlisten = await this.pool.db.listen(quoteIdent(channel), (payload) => {
-        this.emit('notification', { channel, payload } satisfies Notification);
+        if (!this.released) this.emit('notification', { channel, payload } satisfies Notification);
       });
       this.unlisteners.set(channel, () => unlisten());
     } finally {

@@ -119,7 +119,7 @@ export class JobStore {
    * Inserts a job with its first event (`status: queued`) in one transaction.
    * With an idempotency key already used, inserts nothing and returns the existing job.
    */
-  async insert(job: NewJob): Promise<{ job: Job; created: boolean }> {
+  async insert(job: NewJob): Promise<{ job: Job; created: boolean; sameInput: boolean }> {
     const inserted = await this.db.transaction(async (session) => {
       const { rows } = await session.query<JobRow>(
         `INSERT INTO ${this.s}.jobs (id, task, queue, status, input, priority, max_attempts, idempotency_key, run_at)
@@ -135,19 +135,19 @@ export class JobStore {
       ]);
       return rows[0];
     });
-    if (inserted) return { job: toJob({ ...inserted, last_seq: 1 }), created: true };
-    const existing = await this.findByIdempotencyKey(job.idempotencyKey!);
+    if (inserted) return { job: toJob({ ...inserted, last_seq: 1 }), created: true, sameInput: true };
+    // jsonb equality ignores key order and spacing: the same input however it was written.
+    const { rows } = await this.db.query<JobRow & { same_input: boolean }>(
+      `SELECT *, input = $2::jsonb AS same_input FROM ${this.s}.jobs WHERE idempotency_key = $1`,
+      [job.idempotencyKey, JSON.stringify(job.input)],
+    );
+    const existing = rows[0];
     if (!existing) throw new Error('idempotency key conflict but no job found');
-    return { job: existing, created: false };
+    return { job: toJob(existing), created: false, sameInput: existing.same_input };
   }
 
   async get(id: string): Promise<Job | undefined> {
     const { rows } = await this.db.query<JobRow>(`SELECT * FROM ${this.s}.jobs WHERE id = $1`, [id]);
-    return rows[0] ? toJob(rows[0]) : undefined;
-  }
-
-  async findByIdempotencyKey(key: string): Promise<Job | undefined> {
-    const { rows } = await this.db.query<JobRow>(`SELECT * FROM ${this.s}.jobs WHERE idempotency_key = $1`, [key]);
     return rows[0] ? toJob(rows[0]) : undefined;
   }
 

@@ -97,6 +97,16 @@ for (const backend of BACKENDS) {
       return { id: accepted.body.id, events: `${ty.url}${accepted.body.links.events}` };
     }
 
+    // The tests that only read a finished job share one.
+    let finished: Promise<{ id: string; events: string }> | undefined;
+    function finishedPi(): Promise<{ id: string; events: string }> {
+      finished ??= startPi().then(async (job) => {
+        await waitForTerminal(ty.url, job.id);
+        return job;
+      });
+      return finished;
+    }
+
     test('a client that drops and reconnects with Last-Event-ID gets every event exactly once', async () => {
       const job = await startPi();
       const first = await streamSse(job.events, {}, 10);
@@ -119,8 +129,7 @@ for (const backend of BACKENDS) {
     });
 
     test('Last-Event-ID wins over ?after', async () => {
-      const job = await startPi();
-      await waitForTerminal(ty.url, job.id);
+      const job = await finishedPi();
       // The header asks for more than the query: the header is obeyed.
       const lower = await streamSse(`${job.events}?after=40`, { 'last-event-id': '3' });
       assert.equal(lower.events[0]?.id, 4);
@@ -131,8 +140,7 @@ for (const backend of BACKENDS) {
     });
 
     test('SSE on a finished job replays everything then closes; from its last seq it closes at once', async () => {
-      const job = await startPi();
-      await waitForTerminal(ty.url, job.id);
+      const job = await finishedPi();
       const replay = await readSse(job.events);
       assertWholeLog(replay);
       const lastSeq = replay[replay.length - 1]!.id;
@@ -145,8 +153,7 @@ for (const backend of BACKENDS) {
     });
 
     test('JSON polling returns exactly the events after ?after, as { jobId, seq, type, data, at }', async () => {
-      const job = await startPi();
-      await waitForTerminal(ty.url, job.id);
+      const job = await finishedPi();
       const all = await getJson(job.events);
       assert.equal(all.status, 200);
       assert.ok(Array.isArray(all.body));
@@ -168,20 +175,19 @@ for (const backend of BACKENDS) {
     });
 
     test('a bad ?after or Last-Event-ID answers 400', async () => {
-      const job = await startPi();
+      const job = await finishedPi();
       for (const after of ['-1', 'x', '1.5']) {
         for (const accept of ['application/json', 'text/event-stream']) {
           const res = await fetch(`${job.events}?after=${after}`, { headers: { accept } });
           assert.equal(res.status, 400, `after=${after} (${accept})`);
-          const body = await res.json();
+          const body = (await res.json()) as { error: { code: string; message: unknown } };
           assert.equal(body.error.code, 'TASKYARD_ERR_VALIDATION');
           assert.equal(typeof body.error.message, 'string');
         }
       }
       const res = await fetch(job.events, { headers: { accept: 'text/event-stream', 'last-event-id': 'abc' } });
       assert.equal(res.status, 400);
-      assert.equal((await res.json()).error.code, 'TASKYARD_ERR_VALIDATION');
-      await waitForTerminal(ty.url, job.id);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'TASKYARD_ERR_VALIDATION');
     });
 
     test("a job's error event travels on SSE as job-error", async () => {

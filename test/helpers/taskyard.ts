@@ -26,19 +26,30 @@ export interface StartedTaskyard {
   stop(): Promise<void>;
 }
 
-/** Starts Taskyard on a random port with its own storage; quiet logs. */
+/**
+ * Starts Taskyard on a random port with its own storage; quiet logs. Schemas it
+ * made up itself are dropped on stop (ones the caller passed are the caller's).
+ */
 export async function startTaskyard(backend: BackendName, options: Partial<TaskyardOptions> = {}): Promise<StartedTaskyard> {
+  const own = options.databaseUrl || options.dataDir ? {} : isolatedStorage(backend);
   const taskyard = createTaskyard({
     port: 0,
     logLevel: 'silent',
     env: false,
     cancelGraceMs: 1000,
     shutdownGraceMs: 2000,
-    ...isolatedStorage(backend),
+    ...own,
     ...options,
   });
   await taskyard.start();
-  return { taskyard, url: taskyard.url ?? '', stop: () => taskyard.stop() };
+  return {
+    taskyard,
+    url: taskyard.url ?? '',
+    stop: async () => {
+      await taskyard.stop();
+      await dropSchemas(own);
+    },
+  };
 }
 
 /** Drops the schemas a postgres test created. */

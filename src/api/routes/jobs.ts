@@ -5,9 +5,11 @@ import { TaskyardError } from '../../errors.js';
 import { JOB_STATUSES, isTerminalStatus } from '../../events/types.js';
 import type { ApiDeps } from '../deps.js';
 import { errorSchema, jobLinks, jobView, jobViewSchema } from '../job-view.js';
-import { parseOr400 } from '../validate.js';
+import { nestedDeeperThan, parseOr400 } from '../validate.js';
 
 const MAX_DELAY_MS = 365 * 24 * 3600 * 1000;
+/** JSON.parse takes any depth, but storing very deep input overflows JSON.stringify's stack (a 500). */
+const MAX_INPUT_DEPTH = 100;
 
 const EnqueueBody = z.strictObject({
   input: z.unknown().optional(),
@@ -61,13 +63,17 @@ export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): 
       if (!task) throw new TaskyardError('TASKYARD_ERR_TASK_NOT_FOUND', `No task named "${taskName}"`);
       const body = parseOr400(EnqueueBody, request.body ?? {}, 'request body');
       const input = body.input ?? {};
+      if (nestedDeeperThan(input, MAX_INPUT_DEPTH)) {
+        const message = `nests deeper than ${MAX_INPUT_DEPTH} levels`;
+        throw new TaskyardError('TASKYARD_ERR_VALIDATION', `Invalid input: ${message}`, [{ path: 'input', message }]);
+      }
       parseOr400(task.input, input, 'input', 'input');
       const header = request.headers['idempotency-key'];
       const idempotencyKey = header === undefined ? undefined : parseOr400(IdempotencyKey, header, 'Idempotency-Key header', 'Idempotency-Key');
 
       const attempts = body.attempts ?? task.retry.attempts;
       const delayMs = body.delayMs ?? 0;
-      const { job, created } = await deps.store.insert({
+      const { job, created, sameInput } = await deps.store.insert({
         id: uuidv7(),
         task: task.name,
         queue: task.queue,
@@ -80,6 +86,9 @@ export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): 
       if (!created) {
         if (job.task !== task.name) {
           throw new TaskyardError('TASKYARD_ERR_IDEMPOTENCY_CONFLICT', `The idempotency key was used for a job of task "${job.task}"`);
+        }
+        if (!sameInput) {
+          throw new TaskyardError('TASKYARD_ERR_IDEMPOTENCY_CONFLICT', 'The idempotency key was used with a different input', { jobId: job.id });
         }
         return reply.status(200).send(jobView(prefix, job));
       }

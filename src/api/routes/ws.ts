@@ -27,8 +27,11 @@ export function wsRoutes(app: FastifyInstance, deps: ApiDeps): void {
       if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.close(1013, 'client too slow; resubscribe with after');
     };
 
+    // Messages are handled one after another, so an unsubscribe sent right after
+    // its subscribe is not lost while the subscribe is still looking the job up.
+    let handling: Promise<void> = Promise.resolve();
     socket.on('message', (raw, isBinary) => {
-      void (async () => {
+      handling = handling.then(async () => {
         let parsed: unknown;
         try {
           parsed = JSON.parse(isBinary ? '' : raw.toString());
@@ -63,7 +66,7 @@ export function wsRoutes(app: FastifyInstance, deps: ApiDeps): void {
           onEnd: () => subscriptions.delete(jobId),
         });
         subscriptions.set(jobId, stop);
-      })();
+      }).catch(() => undefined);
     });
     socket.on('close', () => {
       for (const stop of subscriptions.values()) stop();

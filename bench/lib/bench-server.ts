@@ -1,0 +1,55 @@
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { spawnLogged, terminate, waitForLine } from './processes.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Settings handed to bench/server.ts (a subset of TaskyardOptions, as JSON). */
+export interface BenchServerOptions {
+  dataDir?: string;
+  databaseUrl?: string;
+  historySchema?: string;
+  engineSchema?: string;
+  concurrency?: number;
+  logLevel?: string;
+}
+
+export interface BenchServer {
+  url: string;
+  pid: number;
+  /** How long the process took to print its URL, in ms. */
+  startMs: number;
+  profileStart(): Promise<void>;
+  profileStop(file: string): Promise<void>;
+  /** SIGTERM, graceful; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  output(): string;
+}
+
+/** Starts Taskyard in a process of its own (`node --import tsx bench/server.ts`). */
+export async function startBenchServer(options: BenchServerOptions): Promise<BenchServer> {
+  const t0 = performance.now();
+  const { child, output } = spawnLogged(process.execPath, ['--import', 'tsx', 'bench/server.ts', JSON.stringify(options)], { cwd: ROOT });
+  try {
+    const match = await waitForLine(child, /^TASKYARD_BENCH_URL (\S+)$/m, 120_000, output);
+    const startMs = performance.now() - t0;
+    return {
+      url: match[1]!,
+      pid: child.pid!,
+      startMs,
+      profileStart: () => request(child, 'profile-start', /^profile-started$/m, output),
+      profileStop: (file) => request(child, `profile-stop ${file}`, /^profile-written /m, output),
+      stop: () => terminate(child),
+      output,
+    };
+  } catch (error) {
+    await terminate(child, 2000);
+    throw error;
+  }
+}
+
+async function request(child: ChildProcess, line: string, answer: RegExp, output: () => string): Promise<void> {
+  const answered = waitForLine(child, answer, 60_000, output);
+  child.stdin?.write(`${line}\n`);
+  await answered;
+}

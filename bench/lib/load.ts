@@ -1,0 +1,78 @@
+// HTTP load with autocannon, run in the harness's process (the server has its own).
+import autocannon from 'autocannon';
+import type { PhaseLine } from './progress.js';
+
+export interface LoadSpec {
+  url: string;
+  body: unknown;
+  connections: number;
+  /** Run for this long… */
+  durationS?: number;
+  /** …or until this many requests are answered… */
+  amount?: number;
+  /** …at most this many requests per second across all connections. */
+  overallRate?: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  durationS: number;
+  /** 2xx answers per second over the whole run. */
+  okPerS: number;
+  latencyMs: { p50: number; p97_5: number; p99: number; mean: number; max: number };
+}
+
+/** POSTs `body` as JSON to `url` as fast as the spec allows; shows the count on `line`. */
+export function postLoad(spec: LoadSpec, line: PhaseLine): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    let ok = 0;
+    let other = 0;
+    const goal = spec.amount ? `/${spec.amount}` : '';
+    const timer = setInterval(() => {
+      const time = spec.durationS ? `${line.elapsed.toFixed(0)}/${spec.durationS} s` : `${line.elapsed.toFixed(1)} s`;
+      line.update(`${ok}${goal} accepted${other ? `, ${other} not 2xx` : ''}, ${time}`);
+    }, 250);
+    const options: autocannon.Options = {
+      url: spec.url,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(spec.body),
+      connections: spec.connections,
+      timeout: 30,
+    };
+    if (spec.amount !== undefined) options.amount = spec.amount;
+    else options.duration = spec.durationS ?? 10;
+    if (spec.overallRate !== undefined) options.overallRate = spec.overallRate;
+    const instance = autocannon(options, (error: unknown, result) => {
+      clearInterval(timer);
+      if (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      resolve({
+        requests: result.requests.total,
+        ok: result['2xx'],
+        non2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        durationS: result.duration,
+        okPerS: result['2xx'] / result.duration,
+        latencyMs: {
+          p50: result.latency.p50,
+          p97_5: result.latency.p97_5,
+          p99: result.latency.p99,
+          mean: result.latency.mean,
+          max: result.latency.max,
+        },
+      });
+    });
+    instance.on('response', (_client, status) => {
+      if (status >= 200 && status < 300) ok++;
+      else other++;
+    });
+  });
+}

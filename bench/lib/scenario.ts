@@ -1,0 +1,32 @@
+import type { ParseArgsConfig } from 'node:util';
+import type { Progress } from './progress.js';
+import type { Table } from './table.js';
+
+export type ScenarioOptions = NonNullable<ParseArgsConfig['options']>;
+export type OptionValues = Record<string, string | boolean | undefined>;
+
+export interface ScenarioContext {
+  /** Shorter phases, for a smoke run. */
+  quick: boolean;
+  /** Values of the flags the scenario declared. */
+  values: OptionValues;
+  progress: Progress;
+  /** This run's folder under bench-results/, for extra files (profiles). */
+  resultsDir: string;
+}
+
+export interface ScenarioResult {
+  tables: Table[];
+  /** Everything measured, written to bench-results/<time>/<scenario>.json. */
+  data: Record<string, unknown>;
+}
+
+/** What a module in bench/scenarios/ exports as `scenario`. */
+export interface Scenario {
+  description: string;
+  /** Flags of its own, parsed with node:util parseArgs. */
+  options?: ScenarioOptions;
+  /** One line per flag, for `--help`. */
+  usage?: string[];
+  run(context: ScenarioContext): Promise<ScenarioResult>;
+}

@@ -1,0 +1,66 @@
+// The Taskyard server the benchmarks load, in a process of its own so load
+// generation does not share its CPU time slices or event loop.
+//
+//   node --import tsx bench/server.ts '<TaskyardOptions as JSON>'
+//
+// Prints `TASKYARD_BENCH_URL <url>` once ready. Stops on SIGTERM/SIGINT. Reads
+// commands on stdin: `profile-start`, then `profile-stop <file>` writes a V8 CPU
+// profile of the main thread (where PGlite, BullMQ and Fastify run) and answers
+// `profile-written <file>`.
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { createInterface } from 'node:readline';
+import { createTaskyard, type TaskyardOptions } from '../src/taskyard.js';
+
+const given = JSON.parse(process.argv[2] ?? '{}') as TaskyardOptions;
+const taskyard = createTaskyard({
+  port: 0,
+  logLevel: 'warn',
+  env: false,
+  builtins: false,
+  tasks: [new URL('./tasks.ts', import.meta.url).pathname],
+  ...given,
+});
+
+let stopping = false;
+const stop = (): void => {
+  if (stopping) return;
+  stopping = true;
+  taskyard.stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`bench server: error while stopping: ${String(error)}\n`);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+
+let session: Session | undefined;
+createInterface({ input: process.stdin })
+  .on('line', (line) => {
+    void command(line.trim()).catch((error: unknown) => process.stdout.write(`profile-error ${String(error)}\n`));
+  })
+  // The harness went away (crashed, or was killed): do not linger.
+  .on('close', stop);
+
+async function command(line: string): Promise<void> {
+  if (line === 'profile-start') {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    process.stdout.write('profile-started\n');
+  } else if (line.startsWith('profile-stop ') && session) {
+    const file = line.slice('profile-stop '.length);
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    session = undefined;
+    await writeFile(file, JSON.stringify(profile));
+    process.stdout.write(`profile-written ${file}\n`);
+  }
+}
+
+await taskyard.start();
+process.stdout.write(`TASKYARD_BENCH_URL ${taskyard.url}\n`);

@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
+import {
+  BACKENDS,
+  dropSchemas,
+  getJson,
+  isolatedStorage,
+  postJson,
+  startTaskyard,
+  waitForTerminal,
+  type StartedTaskyard,
+} from '../helpers/taskyard.js';
+
+const TERMINAL = ['completed', 'failed', 'cancelled'];
+
+/** A WebSocket client that keeps every message it receives, in order. */
+class Socket {
+  readonly messages: any[] = [];
+  private waiters: Array<() => void> = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (raw) => {
+      this.messages.push(JSON.parse(raw.toString()));
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    ws.on('close', () => {
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  static open(baseUrl: string): Promise<Socket> {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/v1/ws`);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new Socket(ws)));
+      ws.once('error', reject);
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  send(message: unknown): void {
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** Resolves once `done(messages)` holds; fails if the socket closes first. */
+  async until(done: (messages: any[]) => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done(this.messages)) {
+      if (!this.isOpen) throw new Error(`socket closed while waiting for ${what}`);
+      if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.messages.slice(-5))}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Waits for the next error message after those already received. */
+  async nextError(): Promise<any> {
+    const from = this.messages.length;
+    await this.until((m) => m.slice(from).some((x) => x.error), 'an error message');
+    return this.messages.slice(from).find((x) => x.error);
+  }
+
+  eventsOf(jobId: string): any[] {
+    return this.messages.filter((m) => m.jobId === jobId && m.seq !== undefined);
+  }
+
+  hasTerminal(jobId: string): boolean {
+    return this.eventsOf(jobId).some((m) => m.type === 'status' && TERMINAL.includes(m.data?.status));
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+}
+
+for (const backend of BACKENDS) {
+  describe(`WebSocket [${backend}]`, () => {
+    const storage = isolatedStorage(backend);
+    let ty: StartedTaskyard;
+    const sockets: Socket[] = [];
+    before(async () => {
+      ty = await startTaskyard(backend, { ...storage, tasks: ['test/fixtures/tasks.ts'] });
+    });
+    after(async () => {
+      for (const socket of sockets) socket.close();
+      await ty.stop();
+      await dropSchemas(storage);
+    });
+
+    async function open(): Promise<Socket> {
+      const socket = await Socket.open(ty.url);
+      sockets.push(socket);
+      return socket;
+    }
+
+    async function enqueue(task: string, input: unknown): Promise<string> {
+      const accepted = await postJson(`${ty.url}/v1/tasks/${task}/jobs`, { input });
+      assert.equal(accepted.status, 202);
+      return accepted.body.id;
+    }
+
+    test('one socket follows two jobs: each gets seq 1..N, in order, once, to its terminal status', async () => {
+      const pi = await enqueue('compute-pi', { digits: 30, delayMs: 10 });
+      const nap = await enqueue('sleep', { ms: 300, steps: 3 });
+      const socket = await open();
+      socket.send({ subscribe: pi });
+      socket.send({ subscribe: nap });
+      await socket.until(() => socket.hasTerminal(pi) && socket.hasTerminal(nap), 'both terminal statuses');
+
+      for (const [id, task] of [
+        [pi, 'compute-pi'],
+        [nap, 'sleep'],
+      ] as const) {
+        const events = socket.eventsOf(id);
+        assert.deepEqual(
+          events.map((e) => e.seq),
+          range(1, events.length),
+          `${task}: seqs 1..N, contiguous, no duplicate`,
+        );
+        for (const event of events) {
+          assert.equal(event.jobId, id);
+          assert.equal(typeof event.type, 'string');
+          assert.ok('data' in event);
+        }
+        const last = events[events.length - 1];
+        assert.equal(last.type, 'status');
+        assert.equal(last.data.status, 'completed');
+        // The socket saw what the durable log holds, no more, no less.
+        const log = await getJson(`${ty.url}/v1/jobs/${id}/events`);
+        assert.deepEqual(
+          events.map(({ seq, type, data }) => ({ seq, type, data })),
+          log.body.map(({ seq, type, data }: any) => ({ seq, type, data })),
+        );
+      }
+      assert.equal(socket.eventsOf(pi).filter((e) => e.type === 'partial').length, 30);
+      assert.deepEqual(socket.eventsOf(nap).find((e) => e.type === 'result')?.data, { sleptMs: 300, steps: 3 });
+      assert.equal(socket.messages.filter((m) => m.error).length, 0);
+    });
+
+    test('subscribe with `after` skips the events up to it', async () => {
+      const id = await enqueue('sleep', { ms: 30, steps: 3 });
+      await waitForTerminal(ty.url, id);
+      const socket = await open();
+      socket.send({ subscribe: id, after: 2 });
+      await socket.until(() => socket.hasTerminal(id), 'the terminal status');
+      const events = socket.eventsOf(id);
+      const total = (await getJson(`${ty.url}/v1/jobs/${id}/events`)).body.length;
+      assert.deepEqual(
+        events.map((e) => e.seq),
+        range(3, total),
+      );
+    });
+
+    test('unsubscribe stops the messages for that job only', async () => {
+      const long = await enqueue('sleep', { ms: 1500, steps: 15 });
+      const short = await enqueue('sleep', { ms: 100, steps: 2 });
+      const socket = await open();
+      socket.send({ subscribe: long });
+      await socket.until(() => socket.eventsOf(long).some((e) => e.type === 'progress'), 'a progress event');
+      socket.send({ unsubscribe: long });
+      // Messages are handled in order: once the next request is answered, the unsubscribe has happened.
+      socket.send({ subscribe: short });
+      await socket.until(() => socket.hasTerminal(short), 'the other job to finish');
+      const seenBefore = socket.eventsOf(long).length;
+
+      await waitForTerminal(ty.url, long);
+      const log = (await getJson(`${ty.url}/v1/jobs/${long}/events`)).body;
+      assert.ok(log.length > seenBefore, 'the job went on producing events after the unsubscribe');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(socket.eventsOf(long).length, seenBefore, 'no message for the unsubscribed job');
+      assert.equal(socket.hasTerminal(long), false);
+      assert.ok(socket.isOpen);
+    });
+
+    test('an unsubscribe sent right after its subscribe is not lost', async () => {
+      const long = await enqueue('sleep', { ms: 600, steps: 6 });
+      const short = await enqueue('sleep', { ms: 50, steps: 1 });
+      const socket = await open();
+      socket.send({ subscribe: long });
+      socket.send({ unsubscribe: long });
+      socket.send({ subscribe: short });
+      await socket.until(() => socket.hasTerminal(short), 'the other job to finish');
+      await waitForTerminal(ty.url, long);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(socket.hasTerminal(long), false, 'the unsubscribed job is not followed to its end');
+      const seen = socket.eventsOf(long);
+      assert.deepEqual(
+        seen.map((e) => e.seq),
+        range(1, seen.length),
+      );
+    });
+
+    test('bad messages get an error and the socket stays open', async () => {
+      const socket = await open();
+      const cases: Array<[unknown, string]> = [
+        ['not json', 'TASKYARD_ERR_INVALID_JSON'],
+        [{}, 'TASKYARD_ERR_VALIDATION'],
+        [{ subscribe: 5 }, 'TASKYARD_ERR_VALIDATION'],
+        [{ subscribe: 'x', after: -1 }, 'TASKYARD_ERR_VALIDATION'],
+        [{ subscribe: 'x', extra: true }, 'TASKYARD_ERR_VALIDATION'],
+        [[1, 2], 'TASKYARD_ERR_VALIDATION'],
+        ['null', 'TASKYARD_ERR_VALIDATION'],
+      ];
+      for (const [message, code] of cases) {
+        const pending = socket.nextError();
+        socket.send(message);
+        const reply = await pending;
+        assert.equal(reply.error.code, code, `reply to ${JSON.stringify(message)}`);
+        assert.equal(typeof reply.error.message, 'string');
+        assert.ok(socket.isOpen, `still open after ${JSON.stringify(message)}`);
+      }
+
+      const id = await enqueue('sleep', { ms: 10, steps: 1 });
+      socket.send({ subscribe: id });
+      await socket.until(() => socket.hasTerminal(id), 'a later valid subscription to work');
+      const events = socket.eventsOf(id);
+      assert.deepEqual(
+        events.map((e) => e.seq),
+        range(1, events.length),
+      );
+    });
+
+    test('subscribing to an unknown job answers TASKYARD_ERR_JOB_NOT_FOUND with the jobId', async () => {
+      const socket = await open();
+      const pending = socket.nextError();
+      socket.send({ subscribe: 'no-such-job' });
+      const reply = await pending;
+      assert.equal(reply.error.code, 'TASKYARD_ERR_JOB_NOT_FOUND');
+      assert.equal(typeof reply.error.message, 'string');
+      assert.equal(reply.jobId, 'no-such-job');
+      assert.ok(socket.isOpen);
+    });
+  });
+}
