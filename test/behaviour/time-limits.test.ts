@@ -31,7 +31,13 @@ for (const backend of BACKENDS) {
     const storage = isolatedStorage(backend);
     let ty: StartedTaskyard;
     before(async () => {
-      ty = await startTaskyard(backend, { ...storage, tasks: ['test/fixtures/tasks.ts'] });
+      // `patient` has no hard limit of its own: it gets soft + grace. The production default grace
+      // keeps a cold sandbox thread (slow to load its module on a busy machine) from reaching it first.
+      ty = await startTaskyard(backend, { ...storage, tasks: ['test/fixtures/tasks.ts'], cancelGraceMs: 5000 });
+      // The limits count from the job's start, sandbox start-up included: warm the pool's threads
+      // (two jobs at once) so the tests measure the task, not a cold thread loading its module.
+      const warmups = await Promise.all([1, 2].map(() => postJson(`${ty.url}/v1/tasks/whoami/jobs`, { input: { ms: 100 } })));
+      for (const warmup of warmups) assert.equal((await waitForTerminal(ty.url, warmup.body.id)).status, 'completed');
     });
     after(async () => {
       await ty.stop();

@@ -93,7 +93,7 @@ describe('PglitePool: a pg.Pool over one in-memory PGlite', () => {
       await a.query(`INSERT INTO ${name} VALUES (2, 'second')`);
       const inside = await a.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${name}`);
       assert.equal(inside.rows[0]!.n, 2, 'the transaction sees its own rows and nothing else');
-      assert.deepEqual(order, [], 'nothing from outside ran while the transaction was open');
+      assert.deepEqual([...order], [], 'nothing from outside ran while the transaction was open');
       await a.query('COMMIT');
       order.push('commit');
       assert.equal(await outside, 2, 'the outside query sees both committed rows');
