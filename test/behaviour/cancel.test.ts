@@ -31,19 +31,19 @@ async function cancelJob(url: string, id: string): Promise<{ status: number; bod
   return { status: res.status, body: await res.json() };
 }
 
-/** Polls the job's JSON events until a `status: active` event shows up. */
-async function waitForActive(url: string, id: string, timeoutMs = 20_000): Promise<void> {
+/** Polls the job's JSON events until one matches. */
+async function waitForEvent(url: string, id: string, what: string, match: (e: PolledEvent) => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const seen = await events(url, id);
-    if (seen.some((e) => e.type === 'status' && e.data?.status === 'active')) return;
-    if (Date.now() > deadline) throw new Error(`job ${id} never became active`);
+    if (seen.some(match)) return;
+    if (Date.now() > deadline) throw new Error(`job ${id}: no ${what} event`);
     await new Promise((resolve) => setTimeout(resolve, 30));
   }
 }
 
 /** The log ends with the cancel error then the cancelled status, and nothing follows. */
-async function assertEndsCancelled(url: string, id: string): Promise<void> {
+async function assertEndsCancelled(url: string, id: string): Promise<{ message: string }> {
   const job = await waitForTerminal(url, id);
   assert.equal(job.status, 'cancelled');
   assert.equal(job.error?.code, 'TASKYARD_ERR_CANCELLED');
@@ -63,7 +63,10 @@ async function assertEndsCancelled(url: string, id: string): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 300));
   const later = await events(url, id);
   assert.equal(later.length, log.length, 'no event follows the terminal status');
+  return error!.data;
 }
+
+const isActive = (e: PolledEvent): boolean => e.type === 'status' && e.data?.status === 'active';
 
 for (const backend of BACKENDS) {
   describe(`cancel [${backend}]`, () => {
@@ -81,24 +84,28 @@ for (const backend of BACKENDS) {
       const accepted = await postJson(`${ty.url}/v1/tasks/sleep/jobs`, { input: { ms: 20_000, steps: 100 } });
       assert.equal(accepted.status, 202);
       const id: string = accepted.body.id;
-      await waitForActive(ty.url, id);
+      await waitForEvent(ty.url, id, 'active status', isActive);
+      // Its code is running (not a sandbox still starting up), so the signal is what stops it.
+      await waitForEvent(ty.url, id, 'progress', (e) => e.type === 'progress');
 
       const cancel = await cancelJob(ty.url, id);
       assert.equal(cancel.status, 202);
       assert.equal(cancel.body.id, id);
       assert.equal(cancel.body.cancelRequested, true);
-      await assertEndsCancelled(ty.url, id);
+      const error = await assertEndsCancelled(ty.url, id);
+      assert.doesNotMatch(error.message, /killed/, 'stopped by its signal, not killed');
     });
 
     test('a running job that ignores its signal is killed after the grace period, and the pool recovers', async () => {
       const accepted = await postJson(`${ty.url}/v1/tasks/sleep/jobs`, { input: { ms: 60_000, steps: 2, busy: true } });
       assert.equal(accepted.status, 202);
       const id: string = accepted.body.id;
-      await waitForActive(ty.url, id);
+      await waitForEvent(ty.url, id, 'active status', isActive);
 
       const cancel = await cancelJob(ty.url, id);
       assert.equal(cancel.status, 202);
-      await assertEndsCancelled(ty.url, id);
+      const error = await assertEndsCancelled(ty.url, id);
+      assert.match(error.message, /killed/);
 
       const next = await postJson(`${ty.url}/v1/tasks/sleep/jobs`, { input: { ms: 20, steps: 2 } });
       assert.equal(next.status, 202);
