@@ -37,22 +37,50 @@ export function peakRssMiB(pid: number): number {
   }
 }
 
-/** Measures the CPU a process burns between start() and stop(), as cores used. */
+/** CPU seconds the whole machine has been busy (every process, every core); NaN off Linux. */
+export function machineCpuSeconds(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export interface CpuShare {
+  /** Cores the server process used on average (all its threads); 1.0 = one core busy throughout. */
+  server: number;
+  /** Cores this harness used (the load generator). */
+  harness: number;
+  /** Cores everything else on the machine used: noise, when it is not near 0. */
+  others: number;
+}
+
+/** Measures who used the CPU between start() and stop(). */
 export class CpuMeter {
-  private cpu0 = 0;
+  private server0 = 0;
+  private machine0 = 0;
+  private harness0: NodeJS.CpuUsage = { user: 0, system: 0 };
   private wall0 = 0;
 
   constructor(private readonly pid: number) {}
 
   start(): void {
-    this.cpu0 = cpuSeconds(this.pid);
+    this.server0 = cpuSeconds(this.pid);
+    this.machine0 = machineCpuSeconds();
+    this.harness0 = process.cpuUsage();
     this.wall0 = performance.now();
   }
 
-  /** Average cores used since start(): 1.0 = one core busy the whole time. */
-  stop(): number {
+  stop(): CpuShare {
     const wall = (performance.now() - this.wall0) / 1000;
-    return (cpuSeconds(this.pid) - this.cpu0) / wall;
+    const harnessUsage = process.cpuUsage(this.harness0);
+    const server = (cpuSeconds(this.pid) - this.server0) / wall;
+    const harness = (harnessUsage.user + harnessUsage.system) / 1e6 / wall;
+    const machine = (machineCpuSeconds() - this.machine0) / wall;
+    return { server, harness, others: Math.max(0, machine - server - harness) };
   }
 }
 

@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from '../logger.js';
 import type { ApiDeps } from './deps.js';
 import { homePage } from './home-page.js';
-import { installErrorHandlers, sendError } from './http-errors.js';
+import { errorBody, installErrorHandlers, sendError } from './http-errors.js';
 import { taskyardApi } from './plugin.js';
 import { healthRoutes } from './routes/health.js';
 
@@ -27,6 +27,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Errors raised before routing (a path param over maxParamLength, a malformed URL) keep our body format too.
     frameworkErrors: sendError,
+    // Malformed requests Node rejects before Fastify sees them (e.g. headers over the limit).
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+      const body = JSON.stringify(
+        errorBody(tooLarge ? 'TASKYARD_ERR_HEADERS_TOO_LARGE' : 'TASKYARD_ERR_BAD_REQUEST', tooLarge ? undefined : 'Malformed HTTP request'),
+      );
+      if (socket.writable) {
+        socket.end(
+          `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\ncontent-type: application/json\r\n` +
+            `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        );
+      } else socket.destroy(error);
+    },
   });
   installErrorHandlers(app);
   await app.register(swagger, {

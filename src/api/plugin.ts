@@ -22,8 +22,15 @@ export const taskyardApi: FastifyPluginAsync<TaskyardApiOptions> = async (app: F
   // zod validates requests (errors in our format); route schemas only document them.
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  // Only JSON bodies: anything else is a 415.
-  app.removeContentTypeParser('text/plain');
+  // Only JSON bodies: anything else is a 415. An empty JSON body (a bodiless POST
+  // from a client that always sends the header) counts as no body.
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') done(null, undefined);
+    else parseJson(request, text, done);
+  });
   installErrorHandlers(app);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   jobRoutes(app, options.deps, prefix);

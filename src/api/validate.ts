@@ -28,14 +28,3 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what:
   }
   return result.data;
 }
-
-/** True when `value` nests arrays/objects more than `max` levels deep (checked without recursion). */
-export function nestedDeeperThan(value: unknown, max: number): boolean {
-  const stack: Array<{ item: unknown; depth: number }> = [{ item: value, depth: 0 }];
-  for (let next = stack.pop(); next; next = stack.pop()) {
-    if (next.item === null || typeof next.item !== 'object') continue;
-    if (next.depth >= max) return true;
-    for (const child of Object.values(next.item)) stack.push({ item: child, depth: next.depth + 1 });
-  }
-  return false;
-}

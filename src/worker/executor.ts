@@ -18,6 +18,8 @@ export type EmitFn = (type: 'progress' | 'partial' | 'log', data: unknown) => vo
 /** One running job's code. */
 export interface Execution {
   readonly outcome: Promise<Outcome>;
+  /** Resolves when the task's code starts (its module loaded): time limits count from here. */
+  readonly started: Promise<void>;
   /** Cooperative: aborts `ctx.signal` with this reason. */
   abort(reason: AbortReasonData): void;
   /** Forceful: ends the job now with this error (the sandbox thread is terminated). */
@@ -60,6 +62,10 @@ export class Executor {
   private sandboxed(task: AnyTask, job: { jobId: string; attempt: number; input: unknown }, emit: EmitFn): Execution {
     const { port1, port2 } = new MessageChannel();
     const killer = new AbortController();
+    let markStarted!: () => void;
+    const started = new Promise<void>((resolve) => {
+      markStarted = resolve;
+    });
     let settle!: (outcome: Outcome) => void;
     let settled = false;
     const outcome = new Promise<Outcome>((resolve) => {
@@ -73,6 +79,7 @@ export class Executor {
     port1.on('message', (message: SandboxMessage) => {
       if (settled) return;
       if (message.kind === 'event') emit(message.type, message.data);
+      else if (message.kind === 'started') markStarted();
       else settle(message.outcome);
     });
     const request: SandboxRequest = {
@@ -92,6 +99,7 @@ export class Executor {
     );
     return {
       outcome,
+      started,
       killable: true,
       abort: (reason) => {
         if (!settled) port1.postMessage({ kind: 'abort', reason });
@@ -117,6 +125,7 @@ function inline(task: AnyTask, job: { jobId: string; attempt: number; input: unk
   });
   return {
     outcome: Promise.race([running, killedOutcome]),
+    started: Promise.resolve(),
     killable: false,
     abort: (reason) => controller.abort(new AbortReason(reason)),
     // Code on the main thread cannot be stopped: the job ends, the promise is left behind.

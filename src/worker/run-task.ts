@@ -1,5 +1,6 @@
 import type { AnyTask, ProgressUpdate, TaskContext } from '../tasks/define-task.js';
 import { PermanentError } from '../errors.js';
+import { storableProblem } from '../history/storable.js';
 import { serializeError, type Outcome } from './sandbox-protocol.js';
 
 export interface RunTaskHooks {
@@ -23,23 +24,47 @@ export async function runTask(
     attempt: info.attempt,
     signal: info.signal,
     progress: (update: ProgressUpdate) => hooks.emit('progress', normaliseProgress(update)),
-    partial: (chunk: unknown) => hooks.emit('partial', chunk === undefined ? null : chunk),
-    log: (message: string) => hooks.emit('log', { message: String(message) }),
+    partial: (chunk: unknown) => hooks.emit('partial', toStorable(chunk, 'ctx.partial(chunk)')),
+    log: (message: string) => hooks.emit('log', { message: withoutNul(String(message)) }),
   };
+  let result: unknown;
   try {
-    const result: unknown = await task.run(parsed.data, ctx);
-    // The result is stored as JSON: make sure it is, here, where the error makes sense.
-    return { ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) };
+    result = await task.run(parsed.data, ctx);
   } catch (error) {
     return { ok: false, error: serializeError(error) };
   }
+  try {
+    return { ok: true, result: toStorable(result, 'The result') };
+  } catch (error) {
+    // Returning it again would fail the same way: no retry.
+    return { ok: false, error: serializeError(new PermanentError((error as Error).message)) };
+  }
 }
+
+/**
+ * Events and results are stored as JSON: check here, where the task can see
+ * the error, rather than in the database, where it would stall the job's log.
+ */
+function toStorable(value: unknown, what: string): unknown {
+  if (value === undefined) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(JSON.stringify(value) ?? 'null');
+  } catch (error) {
+    throw new TypeError(`${what} must be JSON: ${(error as Error).message}`);
+  }
+  const problem = storableProblem(json);
+  if (problem) throw new TypeError(`${what} ${problem}`);
+  return json;
+}
+
+const withoutNul = (text: string): string => text.replaceAll('\u0000', '\uFFFD');
 
 function normaliseProgress(update: ProgressUpdate): ProgressUpdate {
   const out: ProgressUpdate = {};
   if (typeof update?.current === 'number' && Number.isFinite(update.current)) out.current = update.current;
   if (typeof update?.total === 'number' && Number.isFinite(update.total)) out.total = update.total;
-  if (typeof update?.message === 'string') out.message = update.message;
+  if (typeof update?.message === 'string') out.message = withoutNul(update.message);
   let percent = typeof update?.percent === 'number' && Number.isFinite(update.percent) ? update.percent : undefined;
   if (percent === undefined && out.current !== undefined && out.total) percent = (out.current / out.total) * 100;
   if (percent !== undefined) out.percent = Math.round(Math.min(100, Math.max(0, percent)) * 100) / 100;

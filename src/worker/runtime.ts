@@ -136,7 +136,10 @@ export class WorkerRuntime {
     );
     const running: Running = { job, execution, timers: [] };
     this.running.set(job.id, running);
-    this.armTimeLimits(task, running);
+    // Limits count from when the task's code starts, not from a cold thread loading it.
+    void execution.started.then(() => {
+      if (this.running.get(job.id) === running) this.armTimeLimits(task, running);
+    });
     try {
       if (await this.options.store.isCancelRequested(job.id)) this.cancelRunning(job.id);
       const outcome = await execution.outcome;

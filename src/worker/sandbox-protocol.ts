@@ -27,8 +27,9 @@ export interface SandboxRequest {
   port: MessagePort;
 }
 
-/** Messages from the thread back to the runtime, in order, ending with `done`. */
+/** Messages from the thread back to the runtime, in order: `started` once the task is loaded, ending with `done`. */
 export type SandboxMessage =
+  | { kind: 'started' }
   | { kind: 'event'; type: Extract<EventType, 'progress' | 'partial' | 'log'>; data: unknown }
   | { kind: 'done'; outcome: Outcome };
 

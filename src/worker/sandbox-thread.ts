@@ -13,6 +13,7 @@ export default async function runInSandbox(request: SandboxRequest): Promise<voi
   const send = (message: SandboxMessage): void => port.postMessage(message);
   try {
     const task = await loadTaskExport(request.moduleUrl, request.exportName);
+    send({ kind: 'started' });
     const outcome = await runTask(
       task,
       request.input,

@@ -79,7 +79,8 @@ for (const backend of BACKENDS) {
     test('a body that is not valid JSON → 400 TASKYARD_ERR_INVALID_JSON', async () => {
       expectError(await post(jobs, '{"input": {"ms": 1'), 400, 'TASKYARD_ERR_INVALID_JSON');
       expectError(await post(jobs, "{'input': {}}"), 400, 'TASKYARD_ERR_INVALID_JSON');
-      expectError(await post(jobs, ''), 400, 'TASKYARD_ERR_INVALID_JSON');
+      // An empty body is no body: here the task's required input is then missing.
+      expectError(await post(jobs, ''), 400, 'TASKYARD_ERR_VALIDATION');
     });
 
     test('input that fails the task schema → 400 TASKYARD_ERR_VALIDATION naming the fields', async () => {
@@ -201,6 +202,24 @@ for (const backend of BACKENDS) {
       expectError(await send(`${ty.url}/v1/jobs?limit=0`), 400, 'TASKYARD_ERR_VALIDATION');
       expectError(await send(`${ty.url}/v1/jobs?status=sleeping`), 400, 'TASKYARD_ERR_VALIDATION');
       expectError(await send(`${ty.url}/v1/jobs?colour=red`), 400, 'TASKYARD_ERR_VALIDATION');
+    });
+
+    test('the NUL character (PostgreSQL cannot store it) in input values or keys → 400, not 5xx', async () => {
+      expectError(await post(jobs, JSON.stringify({ input: { ms: 1, note: 'a\u0000b' } })), 400, 'TASKYARD_ERR_VALIDATION');
+      expectError(await post(jobs, JSON.stringify({ input: { ms: 1, ['k\u0000']: 1 } })), 400, 'TASKYARD_ERR_VALIDATION');
+    });
+
+    test('a body of null → 400; a bodiless POST with a JSON content type is no body', async () => {
+      expectError(await post(jobs, 'null'), 400, 'TASKYARD_ERR_VALIDATION');
+      const accepted = await post(jobs, JSON.stringify({ input: { ms: 60_000 } }));
+      assert.equal(accepted.status, 202);
+      const cancelled = await post(`${ty.url}/v1/jobs/${accepted.body.id}/cancel`, '');
+      assert.equal(cancelled.status, 202);
+    });
+
+    test('request headers over the limit → 431 in the same error format', async () => {
+      const answer = await send(`${ty.url}/health`, { headers: { 'x-big': 'x'.repeat(20_000) } });
+      expectError(answer, 431, 'TASKYARD_ERR_HEADERS_TOO_LARGE');
     });
 
     test('after the whole matrix the API is healthy, ready, and runs jobs', async () => {

@@ -5,11 +5,10 @@ import { TaskyardError } from '../../errors.js';
 import { JOB_STATUSES, isTerminalStatus } from '../../events/types.js';
 import type { ApiDeps } from '../deps.js';
 import { errorSchema, jobLinks, jobView, jobViewSchema } from '../job-view.js';
-import { nestedDeeperThan, parseOr400 } from '../validate.js';
+import { storableProblem } from '../../history/storable.js';
+import { parseOr400 } from '../validate.js';
 
 const MAX_DELAY_MS = 365 * 24 * 3600 * 1000;
-/** JSON.parse takes any depth, but storing very deep input overflows JSON.stringify's stack (a 500). */
-const MAX_INPUT_DEPTH = 100;
 
 const EnqueueBody = z.strictObject({
   input: z.unknown().optional(),
@@ -61,12 +60,11 @@ export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): 
       const { task: taskName } = parseOr400(TaskParams, request.params, 'path');
       const task = deps.registry.get(taskName);
       if (!task) throw new TaskyardError('TASKYARD_ERR_TASK_NOT_FOUND', `No task named "${taskName}"`);
-      const body = parseOr400(EnqueueBody, request.body ?? {}, 'request body');
+      // No body at all is an empty one; `null` is not an object and is refused.
+      const body = parseOr400(EnqueueBody, request.body === undefined ? {} : request.body, 'request body');
       const input = body.input ?? {};
-      if (nestedDeeperThan(input, MAX_INPUT_DEPTH)) {
-        const message = `nests deeper than ${MAX_INPUT_DEPTH} levels`;
-        throw new TaskyardError('TASKYARD_ERR_VALIDATION', `Invalid input: ${message}`, [{ path: 'input', message }]);
-      }
+      const problem = storableProblem(input);
+      if (problem) throw new TaskyardError('TASKYARD_ERR_VALIDATION', `Invalid input: ${problem}`, [{ path: 'input', message: problem }]);
       parseOr400(task.input, input, 'input', 'input');
       const header = request.headers['idempotency-key'];
       const idempotencyKey = header === undefined ? undefined : parseOr400(IdempotencyKey, header, 'Idempotency-Key header', 'Idempotency-Key');
