@@ -22,6 +22,7 @@ export class JobEventWriter {
   private progressTimer: NodeJS.Timeout | undefined;
   private lastProgressAt = 0;
   private writing: Promise<void> | undefined;
+  private kickScheduled = false;
   private readonly progressIntervalMs: number;
 
   constructor(
@@ -43,7 +44,7 @@ export class JobEventWriter {
     // A progress update that came first goes first.
     this.takeProgress();
     this.queue.push({ type, data });
-    this.kick();
+    this.scheduleKick();
   }
 
   /** Resolves once every event emitted so far is stored. Throws if a write failed. */
@@ -71,7 +72,20 @@ export class JobEventWriter {
     this.queue.push(this.pendingProgress);
     this.pendingProgress = undefined;
     this.lastProgressAt = Date.now();
-    this.kick();
+    this.scheduleKick();
+  }
+
+  /**
+   * Writes on the next turn of the event loop rather than now, so events emitted
+   * together (a progress, then the result) go to the database as one batch.
+   */
+  private scheduleKick(): void {
+    if (this.kickScheduled) return;
+    this.kickScheduled = true;
+    setImmediate(() => {
+      this.kickScheduled = false;
+      this.kickQuietly();
+    });
   }
 
   private kick(): void {

@@ -116,34 +116,18 @@ export class JobStore {
   }
 
   /**
-   * Inserts a job with its first event (`status: queued`) in one transaction.
-   * With an idempotency key already used, inserts nothing and returns the existing job.
+   * Inserts a job with its first event (`status: queued`), in one statement.
+   * With an idempotency key already used, inserts nothing and returns the
+   * existing job, saying whether it was asked with the same input.
    */
   async insert(job: NewJob): Promise<{ job: Job; created: boolean; sameInput: boolean }> {
-    const inserted = await this.db.transaction(async (session) => {
-      const { rows } = await session.query<JobRow>(
-        `INSERT INTO ${this.s}.jobs (id, task, queue, status, input, priority, max_attempts, idempotency_key, run_at)
-         VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8)
-         ON CONFLICT (idempotency_key) DO NOTHING
-         RETURNING *`,
-        [job.id, job.task, job.queue, JSON.stringify(job.input), job.priority, job.maxAttempts, job.idempotencyKey ?? null, job.runAt ?? null],
-      );
-      if (rows.length === 0) return undefined;
-      await session.query(`SELECT * FROM ${this.s}.append_events($1, $2)`, [
-        job.id,
-        JSON.stringify([{ type: 'status', data: { status: 'queued' } }]),
-      ]);
-      return rows[0];
-    });
-    if (inserted) return { job: toJob({ ...inserted, last_seq: 1 }), created: true, sameInput: true };
-    // jsonb equality ignores key order and spacing: the same input however it was written.
-    const { rows } = await this.db.query<JobRow & { same_input: boolean }>(
-      `SELECT *, input = $2::jsonb AS same_input FROM ${this.s}.jobs WHERE idempotency_key = $1`,
-      [job.idempotencyKey, JSON.stringify(job.input)],
+    const { rows } = await this.db.query<{ job: JobRow; created: boolean; same_input: boolean }>(
+      `SELECT * FROM ${this.s}.enqueue_job($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [job.id, job.task, job.queue, JSON.stringify(job.input), job.priority, job.maxAttempts, job.idempotencyKey ?? null, job.runAt ?? null],
     );
-    const existing = rows[0];
-    if (!existing) throw new Error('idempotency key conflict but no job found');
-    return { job: toJob(existing), created: false, sameInput: existing.same_input };
+    const row = rows[0];
+    if (!row) throw new Error('enqueue_job returned no row');
+    return { job: toJob(row.job), created: row.created, sameInput: row.same_input };
   }
 
   async get(id: string): Promise<Job | undefined> {
@@ -188,14 +172,6 @@ export class JobStore {
     );
     if (rows[0]) return toJob(rows[0]);
     return this.get(id);
-  }
-
-  async isCancelRequested(id: string): Promise<boolean> {
-    const { rows } = await this.db.query<{ requested: boolean }>(
-      `SELECT cancel_requested_at IS NOT NULL AS requested FROM ${this.s}.jobs WHERE id = $1`,
-      [id],
-    );
-    return rows[0]?.requested === true;
   }
 
   /** Appends events with the next seqs; returns them as stored. */

@@ -45,6 +45,12 @@ interface Running {
  */
 export class WorkerRuntime {
   private readonly running = new Map<string, Running>();
+  /**
+   * Cancels heard in the last minute, by job id. A cancel can reach this worker
+   * just before it registers a job it has taken; the job checks here when it
+   * starts, so that window costs no database round trip.
+   */
+  private readonly recentCancels = new Map<string, number>();
   private readonly workers: EngineWorker[] = [];
   private readonly executor: Executor;
   private unsubscribeCancel: (() => Promise<void>) | undefined;
@@ -63,7 +69,10 @@ export class WorkerRuntime {
   }
 
   async start(): Promise<void> {
-    this.unsubscribeCancel = await this.options.cancelBus.subscribe((jobId) => this.cancelRunning(jobId));
+    this.unsubscribeCancel = await this.options.cancelBus.subscribe((jobId) => {
+      this.rememberCancel(jobId);
+      this.cancelRunning(jobId);
+    });
     for (const queue of this.queues) {
       this.workers.push(
         this.options.engine.createWorker(queue, (job) => this.process(job), { concurrency: this.concurrency }),
@@ -114,6 +123,14 @@ export class WorkerRuntime {
     );
   }
 
+  private rememberCancel(jobId: string): void {
+    const now = Date.now();
+    this.recentCancels.set(jobId, now);
+    if (this.recentCancels.size > 1000) {
+      for (const [id, at] of this.recentCancels) if (now - at > 60_000) this.recentCancels.delete(id);
+    }
+  }
+
   private abortRun(running: Running, reason: AbortReasonData): void {
     running.abortReason ??= reason;
     running.execution.abort(reason);
@@ -141,7 +158,7 @@ export class WorkerRuntime {
       if (this.running.get(job.id) === running) this.armTimeLimits(task, running);
     });
     try {
-      if (await this.options.store.isCancelRequested(job.id)) this.cancelRunning(job.id);
+      if (this.recentCancels.has(job.id)) this.cancelRunning(job.id);
       const outcome = await execution.outcome;
       if (outcome.ok) {
         await writer.write({ type: 'result', data: outcome.result }, { type: 'status', data: { status: 'completed', attempt: job.attempt } });
