@@ -182,10 +182,12 @@ async function openStorage(config: Config, logger: Logger, role: Role): Promise<
   const dataDir = config.dataDir === 'memory://' ? 'memory://' : path.resolve(config.dataDir);
   const unlock = dataDir === 'memory://' ? undefined : await lockDataDir(dataDir);
   const pool = await PglitePool.open({ dataDir, searchPath: [config.engineSchema] });
+  const stopVacuum = pool.autovacuum();
   const inner = pgliteDatabase(pool, { ownsPool: true });
   const db: Database = {
     ...inner,
     async close() {
+      stopVacuum();
       await inner.close();
       await unlock?.();
     },

@@ -47,20 +47,23 @@ export function postLoad(spec: LoadSpec, line: PhaseLine): Promise<LoadResult> {
     if (spec.amount !== undefined) options.amount = spec.amount;
     else options.duration = spec.durationS ?? 10;
     if (spec.overallRate !== undefined) options.overallRate = spec.overallRate;
+    const t0 = performance.now();
     const instance = autocannon(options, (error: unknown, result) => {
       clearInterval(timer);
       if (error) {
         reject(error instanceof Error ? error : new Error(String(error)));
         return;
       }
+      // Wall time, measured here: autocannon's own `duration` is coarse for short runs.
+      const durationS = (performance.now() - t0) / 1000;
       resolve({
         requests: result.requests.total,
         ok: result['2xx'],
         non2xx: result.non2xx,
         errors: result.errors,
         timeouts: result.timeouts,
-        durationS: result.duration,
-        okPerS: result['2xx'] / result.duration,
+        durationS,
+        okPerS: result['2xx'] / durationS,
         latencyMs: {
           p50: result.latency.p50,
           p97_5: result.latency.p97_5,
@@ -75,4 +78,23 @@ export function postLoad(spec: LoadSpec, line: PhaseLine): Promise<LoadResult> {
       else other++;
     });
   });
+}
+
+/** `amount` POSTs over `connections` concurrent fetch loops; resolves when all are answered (no whole-second rounding). */
+export async function burst(spec: { url: string; body: unknown; amount: number; connections: number }): Promise<{ ok: number; failed: number }> {
+  const body = JSON.stringify(spec.body);
+  let next = 0;
+  let ok = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: spec.connections }, async () => {
+      while (next++ < spec.amount) {
+        const response = await fetch(spec.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).catch(() => undefined);
+        await response?.arrayBuffer();
+        if (response && response.status >= 200 && response.status < 300) ok++;
+        else failed++;
+      }
+    }),
+  );
+  return { ok, failed };
 }

@@ -142,3 +142,36 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: num
     child.on('exit', onExit);
   });
 }
+
+/** Cores used by every process except this one and `exclude`, over `windowMs`. */
+export async function othersCores(exclude: readonly number[], windowMs = 1000): Promise<number> {
+  const cpu0 = exclude.map(cpuSeconds);
+  const machine0 = machineCpuSeconds();
+  const self0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, windowMs));
+  const wall = (performance.now() - t0) / 1000;
+  const self = process.cpuUsage(self0);
+  const excluded = exclude.reduce((sum, pid, i) => sum + (cpuSeconds(pid) - cpu0[i]!), 0);
+  const used = machineCpuSeconds() - machine0 - excluded - (self.user + self.system) / 1e6;
+  return Math.max(0, used / wall);
+}
+
+/**
+ * Waits (at most `maxS`) until other processes use less than `threshold` cores,
+ * so a measurement does not share a small machine with someone's test run.
+ * Returns what it saw last and how long it waited.
+ */
+export async function waitForQuiet(
+  exclude: readonly number[],
+  options: { maxS: number; threshold?: number; onWait?: (cores: number, waitedS: number) => void },
+): Promise<{ othersCores: number; waitedS: number }> {
+  const threshold = options.threshold ?? 0.25;
+  const t0 = performance.now();
+  for (;;) {
+    const cores = await othersCores(exclude, 1000);
+    const waitedS = (performance.now() - t0) / 1000;
+    if (cores < threshold || waitedS >= options.maxS) return { othersCores: cores, waitedS };
+    options.onWait?.(cores, waitedS);
+  }
+}

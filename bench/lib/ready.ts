@@ -14,6 +14,8 @@ export interface ReadySample {
   /** What the CLI itself printed ("ready at … (1.2 s)"), from its own start. */
   reportedS: number | null;
   exitCode: number | null;
+  /** Cores other processes used just before this start (when the harness waited for quiet). */
+  othersCoresBefore?: number;
 }
 
 export interface PrivateBuild {

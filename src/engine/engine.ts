@@ -124,8 +124,10 @@ export class Engine {
         delay: spec.delayMs,
         attempts: spec.attempts,
         backoff: { type: spec.backoff.type, delay: spec.backoff.delayMs },
-        removeOnComplete: { count: 1000 },
-        removeOnFail: { count: 5000 },
+        // Outcomes live in Taskyard's history: BullMQ need not keep finished jobs.
+        // (Keeping "the last N" costs a sorted delete on every completion on PostgreSQL.)
+        removeOnComplete: true,
+        removeOnFail: true,
       },
     );
   }

@@ -104,6 +104,19 @@ export class PglitePool extends EventEmitter {
     }
   }
 
+  /**
+   * PGlite runs PostgreSQL single-user, so autovacuum never runs and every
+   * update leaves a dead row. Vacuum on a timer instead (a pause of a few ms).
+   * Returns the function that stops it.
+   */
+  autovacuum(intervalMs = 60_000): () => void {
+    const timer = setInterval(() => {
+      if (!this.closed) void this.query('VACUUM').catch(() => undefined);
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }

@@ -35,6 +35,28 @@ describe('PglitePool: a pg.Pool over one in-memory PGlite', () => {
   });
   after(() => pool.end());
 
+  test('autovacuum vacuums on its timer, waiting for an open transaction rather than breaking it', async () => {
+    const name = await freshTable();
+    const lastVacuum = async (): Promise<unknown> =>
+      (await pool.query<{ last_vacuum: unknown }>('SELECT last_vacuum FROM pg_stat_all_tables WHERE relname = $1', [name])).rows[0]?.last_vacuum ?? null;
+    assert.equal(await lastVacuum(), null);
+    const client = await pool.connect();
+    await client.query('BEGIN');
+    await client.query(`INSERT INTO ${name} (id, label) VALUES (1, 'kept')`);
+    const stop = pool.autovacuum(20);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100)); // several ticks fire while the transaction is open
+      await client.query('COMMIT');
+      client.release();
+      const deadline = Date.now() + 5000;
+      while ((await lastVacuum()) === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      stop();
+    }
+    assert.notEqual(await lastVacuum(), null, 'a VACUUM ran');
+    assert.equal(await count(name), 1, 'the transaction committed intact');
+  });
+
   test('a parameterised query returns its rows', async () => {
     const name = await freshTable();
     await pool.query(`INSERT INTO ${name} (id, label) VALUES ($1, $2), ($3, $4)`, [1, 'one', 2, 'two']);
