@@ -1,6 +1,6 @@
 // Compiles src/ to dist/ and copies the files tsc does not (SQL migrations).
 import { spawnSync } from 'node:child_process';
-import { cpSync, rmSync, utimesSync } from 'node:fs';
+import { cpSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,13 @@ rmSync(join(root, 'dist'), { recursive: true, force: true });
 const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
 if (result.status !== 0) process.exit(result.status ?? 1);
 cpSync(join(root, 'src', 'history', 'migrations'), join(root, 'dist', 'history', 'migrations'), { recursive: true });
+// A pristine PGlite data dir, so a first start skips initdb (see src/engine/pglite-template.ts).
+const { PGlite } = await import('@electric-sql/pglite');
+const { templateUrl } = await import(join(root, 'dist', 'engine', 'pglite-template.js'));
+const pristine = await PGlite.create('memory://');
+const dump = await pristine.dumpDataDir('gzip');
+await pristine.close();
+writeFileSync(templateUrl(), Buffer.from(await dump.arrayBuffer()));
 // Mark the build as newer than every source it was made from.
 const now = new Date();
 utimesSync(join(root, 'dist', 'cli', 'main.js'), now, now);

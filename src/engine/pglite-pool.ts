@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { PGlite, types } from '@electric-sql/pglite';
+import { templateFor } from './pglite-template.js';
 
 /**
  * A `pg.Pool`-shaped adapter over one in-process PGlite database, so BullMQ's
@@ -66,7 +67,11 @@ export class PglitePool extends EventEmitter {
   }
 
   static async open(options: PglitePoolOptions): Promise<PglitePool> {
-    const db = await PGlite.create(options.dataDir, { parsers: pgCompatibleParsers });
+    const template = await templateFor(options.dataDir);
+    const db = await PGlite.create(options.dataDir, {
+      parsers: pgCompatibleParsers,
+      ...(template ? { loadDataDir: template } : {}),
+    });
     const pool = new PglitePool(db);
     if (options.searchPath?.length) {
       const path = options.searchPath.map(quoteIdent).join(', ');
