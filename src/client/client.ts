@@ -1,4 +1,4 @@
-import { decodeEnqueued, decodeJob, decodeJobPage, decodeTasks } from './decode.js';
+import { decodeEnqueued, decodeJobPage, decodeTasks } from './decode.js';
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './follow-events.js';
 import { EnqueuedJob, JobHandle, type JobContext } from './job-handle.js';
 import type { InputOf, ResultOf, TaskName } from './task-types.js';

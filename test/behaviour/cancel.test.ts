@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   BACKENDS,
-  dropSchemas,
   getJson,
-  isolatedStorage,
   postJson,
-  startTaskyard,
   waitForTerminal,
   type StartedTaskyard,
+  useTaskyard,
 } from '../helpers/taskyard.js';
 
 interface PolledEvent {
@@ -70,15 +68,8 @@ const isActive = (e: PolledEvent): boolean => e.type === 'status' && e.data?.sta
 
 for (const backend of BACKENDS) {
   describe(`cancel [${backend}]`, () => {
-    const storage = isolatedStorage(backend);
-    let ty: StartedTaskyard;
-    before(async () => {
-      ty = await startTaskyard(backend, { ...storage, tasks: ['test/fixtures/tasks.ts'] });
-    });
-    after(async () => {
-      await ty.stop();
-      await dropSchemas(storage);
-    });
+    let ty!: StartedTaskyard;
+    useTaskyard(backend, {}, (started) => (ty = started));
 
     test('a running job that listens to its signal stops and ends cancelled', async () => {
       const accepted = await postJson(`${ty.url}/v1/tasks/sleep/jobs`, { input: { ms: 20_000, steps: 100 } });

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   BACKENDS,
-  dropSchemas,
   getJson,
-  isolatedStorage,
   postJson,
   readSse,
-  startTaskyard,
   type StartedTaskyard,
+  useTaskyard,
 } from '../helpers/taskyard.js';
 
 /** arctan(1/x) scaled by `scale`, by its Taylor series in BigInt. */
@@ -34,15 +32,8 @@ function machinPi(count: number): string {
 
 for (const backend of BACKENDS) {
   describe(`compute-pi [${backend}]`, () => {
-    const storage = isolatedStorage(backend);
-    let ty: StartedTaskyard;
-    before(async () => {
-      ty = await startTaskyard(backend, { ...storage, tasks: ['test/fixtures/tasks.ts'] });
-    });
-    after(async () => {
-      await ty.stop();
-      await dropSchemas(storage);
-    });
+    let ty!: StartedTaskyard;
+    useTaskyard(backend, {}, (started) => (ty = started));
 
     test('1000 digits: the result is π, and each digit arrives once, in order, as a partial', async () => {
       const expected = machinPi(1000);

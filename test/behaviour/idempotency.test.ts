@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   BACKENDS,
-  dropSchemas,
   getJson,
-  isolatedStorage,
   postJson,
-  startTaskyard,
   waitForTerminal,
   type StartedTaskyard,
+  useTaskyard,
 } from '../helpers/taskyard.js';
 
 const key = (): string => `key-${randomUUID()}`;
@@ -22,15 +20,8 @@ async function jobIdsOf(url: string, task: string): Promise<string[]> {
 
 for (const backend of BACKENDS) {
   describe(`idempotency [${backend}]`, () => {
-    const storage = isolatedStorage(backend);
-    let ty: StartedTaskyard;
-    before(async () => {
-      ty = await startTaskyard(backend, { ...storage, tasks: ['test/fixtures/tasks.ts'] });
-    });
-    after(async () => {
-      await ty.stop();
-      await dropSchemas(storage);
-    });
+    let ty!: StartedTaskyard;
+    useTaskyard(backend, {}, (started) => (ty = started));
 
     // Each test uses tasks of its own, so the job lists it counts are its own.
 

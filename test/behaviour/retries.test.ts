@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   BACKENDS,
-  dropSchemas,
   getJson,
-  isolatedStorage,
   postJson,
   readSse,
-  startTaskyard,
   type StartedTaskyard,
+  useTaskyard,
 } from '../helpers/taskyard.js';
 
 type SseEvent = Awaited<ReturnType<typeof readSse>>[number];
@@ -48,15 +46,8 @@ const actives = (events: SseEvent[]): SseEvent[] => events.filter((e) => e.event
 
 for (const backend of BACKENDS) {
   describe(`retries [${backend}]`, () => {
-    const storage = isolatedStorage(backend);
-    let ty: StartedTaskyard;
-    before(async () => {
-      ty = await startTaskyard(backend, { ...storage, tasks: ['test/fixtures/tasks.ts'] });
-    });
-    after(async () => {
-      await ty.stop();
-      await dropSchemas(storage);
-    });
+    let ty!: StartedTaskyard;
+    useTaskyard(backend, {}, (started) => (ty = started));
 
     test('a job that fails twice then succeeds is retried with its backoff and completes on attempt 3', async () => {
       const { id, events } = await run(ty.url, 'flaky', { input: { succeedOn: 3 } });

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   BACKENDS,
-  dropSchemas,
   getJson,
-  isolatedStorage,
   postJson,
-  startTaskyard,
   waitForTerminal,
   type StartedTaskyard,
+  useTaskyard,
 } from '../helpers/taskyard.js';
 
 async function enqueue(url: string, task: string, body: unknown): Promise<any> {
@@ -50,15 +48,8 @@ async function allPages(url: string, query: string): Promise<{ ids: string[]; pa
 for (const backend of BACKENDS) {
   // One job at a time on the 'default' queue (sleep, whoami, doomed all live there), so priority decides the order.
   describe(`scheduling and listing [${backend}]`, () => {
-    const storage = isolatedStorage(backend);
-    let ty: StartedTaskyard;
-    before(async () => {
-      ty = await startTaskyard(backend, { ...storage, tasks: ['test/fixtures/tasks.ts'], concurrency: 1 });
-    });
-    after(async () => {
-      await ty.stop();
-      await dropSchemas(storage);
-    });
+    let ty!: StartedTaskyard;
+    useTaskyard(backend, { concurrency: 1 }, (started) => (ty = started));
 
     test('waiting jobs start highest priority first', async () => {
       // Long enough that the three enqueues below land while it runs, even on a loaded machine.

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   BACKENDS,
-  dropSchemas,
   getJson,
-  isolatedStorage,
   postJson,
   readSse,
-  startTaskyard,
   waitForTerminal,
   type StartedTaskyard,
+  useTaskyard,
 } from '../helpers/taskyard.js';
 
 interface SseEvent {
@@ -81,15 +79,8 @@ function assertWholeLog(events: SseEvent[]): void {
 
 for (const backend of BACKENDS) {
   describe(`SSE resume and JSON polling [${backend}]`, () => {
-    const storage = isolatedStorage(backend);
-    let ty: StartedTaskyard;
-    before(async () => {
-      ty = await startTaskyard(backend, { ...storage, tasks: ['test/fixtures/tasks.ts'] });
-    });
-    after(async () => {
-      await ty.stop();
-      await dropSchemas(storage);
-    });
+    let ty!: StartedTaskyard;
+    useTaskyard(backend, {}, (started) => (ty = started));
 
     async function startPi(): Promise<{ id: string; events: string }> {
       const accepted = await postJson(`${ty.url}/v1/tasks/compute-pi/jobs`, { input: { digits: 60, delayMs: 20 } });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import { createTaskyard, type Taskyard, type TaskyardOptions } from '../../src/taskyard.js';
 
@@ -109,4 +110,20 @@ export function parseSse(text: string): Array<{ id: number; event: string; data:
     }
   }
   return events;
+}
+
+/**
+ * One Taskyard for the enclosing `describe`: started before its tests (with the
+ * fixture tasks unless `options.tasks` says otherwise), stopped after, its
+ * schemas dropped. `onStart` receives it.
+ */
+export function useTaskyard(backend: BackendName, options: Partial<TaskyardOptions>, onStart: (started: StartedTaskyard) => void): void {
+  let started: StartedTaskyard | undefined;
+  before(async () => {
+    started = await startTaskyard(backend, { tasks: ['test/fixtures/tasks.ts'], ...options });
+    onStart(started);
+  });
+  after(async () => {
+    await started?.stop();
+  });
 }
