@@ -132,7 +132,6 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
     if (role !== 'api') {
       worker = new WorkerRuntime({
         engine,
-        store,
         log,
         cancelBus,
         registry,

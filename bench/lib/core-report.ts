@@ -59,7 +59,6 @@ export interface ReadyResult {
 }
 
 const ms = (value: number): number => round(value, 0);
-const round2 = (value: number): number => round(value, 2);
 
 export function tables(s: Settings, runs: readonly ServerRun[], ready: ReadyResult | undefined): Table[] {
   const full = runs.filter((run) => run.http && run.paced);

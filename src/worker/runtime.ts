@@ -5,7 +5,6 @@ import type { CancelBus } from '../events/cancel-bus.js';
 import type { EventLog } from '../events/event-log.js';
 import { JobEventWriter } from '../events/job-event-writer.js';
 import type { NewEvent } from '../events/types.js';
-import type { JobStore } from '../history/jobs.js';
 import type { AnyTask } from '../tasks/define-task.js';
 import type { TaskRegistry } from '../tasks/registry.js';
 import { Executor, type Execution } from './executor.js';
@@ -14,7 +13,6 @@ import type { Logger } from '../logger.js';
 
 export interface WorkerRuntimeOptions {
   engine: Engine;
-  store: JobStore;
   log: EventLog;
   cancelBus: CancelBus;
   registry: TaskRegistry;
