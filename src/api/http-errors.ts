@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, TaskyardError, type ErrorCode } from '../errors.js';
+import { isUnavailableError } from '../history/database.js';
 
 /** Fastify's own error codes, mapped onto ours. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -31,6 +32,10 @@ export function sendError(error: FastifyError | TaskyardError, request: FastifyR
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     return reply.status(status).send(errorBody('TASKYARD_ERR_BAD_REQUEST', error.message));
+  }
+  if (isUnavailableError(error)) {
+    request.log.warn({ err: error }, 'database unavailable');
+    return reply.status(503).header('retry-after', '1').send(errorBody('TASKYARD_ERR_NOT_READY', 'The database is unreachable; try again shortly'));
   }
   request.log.error({ err: error }, 'request failed');
   return reply.status(500).send(errorBody('TASKYARD_ERR_INTERNAL'));

@@ -154,3 +154,14 @@ export function schemaIdent(schema: string): string {
   }
   return `"${schema}"`;
 }
+
+/** Socket errors and PostgreSQL's "connection" and "shutting down" classes: the database is away, not the request wrong. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
+
+/** True when an error means the database (or queue backend) cannot be reached right now. */
+export function isUnavailableError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error|pool is closed|Connection is closed/i.test(error.message);
+}
