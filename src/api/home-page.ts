@@ -11,11 +11,11 @@ export const homePage = `<!doctype html>
   h1 { margin: 0 0 .25rem; } .muted { color: #5b6475; }
   label { display: block; margin: .75rem 0 .25rem; font-weight: 600; }
   select, textarea, button { font: inherit; }
-  textarea { width: 100%; min-height: 5rem; font-family: ui-monospace, monospace; box-sizing: border-box; }
+  textarea { width: 100%; min-height: 8rem; font-family: ui-monospace, monospace; box-sizing: border-box; }
   button { padding: .4rem 1rem; margin: .75rem .5rem 0 0; cursor: pointer; }
   progress { width: 100%; height: 1.2rem; }
   #partials { font-family: ui-monospace, monospace; word-break: break-all; max-height: 10rem; overflow: auto; background: #f4f6fa; padding: .5rem; }
-  #log { font-family: ui-monospace, monospace; font-size: 13px; max-height: 16rem; overflow: auto; background: #0f1522; color: #d8e0f0; padding: .5rem; white-space: pre-wrap; }
+  #log { font-family: ui-monospace, monospace; font-size: 13px; max-height: 16rem; overflow: auto; background: #0f1522; color: #d8e0f0; padding: .5rem; white-space: pre-wrap; word-break: break-all; }
   .error { color: #b00020; }
 </style>
 </head>
@@ -80,6 +80,7 @@ function watch(j) {
   if (source) source.close();
   $('jobId').textContent = j.id; $('status').textContent = j.status; $('message').textContent = '';
   $('bar').value = 0; $('partials').textContent = ''; $('log').textContent = ''; $('cancel').disabled = false;
+  history.replaceState(null, '', '/?job=' + encodeURIComponent(j.id));
   source = new EventSource(j.links.events);
   const on = (type, fn) => source.addEventListener(type, (e) => { const data = JSON.parse(e.data); line('#' + e.lastEventId + ' ' + type + ' ' + e.data); fn && fn(data); });
   on('status', (d) => {
@@ -91,6 +92,9 @@ function watch(j) {
   on('log'); on('result'); on('job-error', (d) => { $('message').textContent = d.code + ': ' + d.message; });
 }
 loadTasks().catch((e) => { $('formError').textContent = 'Could not load tasks: ' + e.message; });
+// A link to a job (/?job=<id>) opens its stream: events are replayed from the start.
+const linked = new URLSearchParams(location.search).get('job');
+if (linked) fetch('/v1/jobs/' + encodeURIComponent(linked)).then((r) => r.json()).then((j) => j.error ? ($('formError').textContent = j.error.message) : watch(j));
 </script>
 </body>
 </html>
