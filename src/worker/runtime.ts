@@ -55,10 +55,12 @@ export class WorkerRuntime {
   private stopping: Promise<void> | undefined;
   readonly queues: readonly string[];
   readonly concurrency: number;
+  private readonly cancelGraceMs: number;
 
   constructor(private readonly options: WorkerRuntimeOptions) {
     this.queues = options.queues?.length ? [...options.queues] : options.registry.queues();
     this.concurrency = options.concurrency ?? 4;
+    this.cancelGraceMs = options.cancelGraceMs ?? 5000;
     this.executor = new Executor(Math.max(1, this.concurrency * this.queues.length));
   }
 
@@ -116,7 +118,7 @@ export class WorkerRuntime {
             message: 'The job was cancelled and did not stop within the grace period, so it was killed',
             code: 'TASKYARD_ERR_CANCELLED',
           }),
-        this.options.cancelGraceMs ?? 5000,
+        this.cancelGraceMs,
       ),
     );
   }
@@ -178,7 +180,7 @@ export class WorkerRuntime {
         ),
       );
     }
-    const hardMs = task.hardTimeoutMs ?? (task.timeoutMs !== undefined ? task.timeoutMs + (this.options.cancelGraceMs ?? 5000) : undefined);
+    const hardMs = task.hardTimeoutMs ?? (task.timeoutMs !== undefined ? task.timeoutMs + this.cancelGraceMs : undefined);
     if (hardMs !== undefined) {
       running.timers.push(
         setTimeout(

@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import {
-  BACKENDS,
-  dropSchemas,
-  isolatedStorage,
-  startTaskyard,
-  waitForTerminal,
-  type StartedTaskyard,
-} from '../helpers/taskyard.js';
+import { describe, test } from 'node:test';
+import { BACKENDS, waitForTerminal, type StartedTaskyard, useTaskyard } from '../helpers/taskyard.js';
 
 interface Answer {
   status: number;
@@ -64,16 +57,11 @@ async function assertStillServing(url: string): Promise<void> {
 
 for (const backend of BACKENDS) {
   describe(`bad input [${backend}]`, () => {
-    const storage = isolatedStorage(backend);
-    let ty: StartedTaskyard;
+    let ty!: StartedTaskyard;
     let jobs: string;
-    before(async () => {
-      ty = await startTaskyard(backend, { ...storage, tasks: ['test/fixtures/tasks.ts'], bodyLimitBytes: 4096 });
+    useTaskyard(backend, { bodyLimitBytes: 4096 }, (started) => {
+      ty = started;
       jobs = `${ty.url}/v1/tasks/sleep/jobs`;
-    });
-    after(async () => {
-      await ty.stop();
-      await dropSchemas(storage);
     });
 
     test('a body that is not valid JSON → 400 TASKYARD_ERR_INVALID_JSON', async () => {
@@ -228,16 +216,9 @@ for (const backend of BACKENDS) {
   });
 
   describe(`deeply nested input [${backend}]`, () => {
-    const storage = isolatedStorage(backend);
-    let ty: StartedTaskyard;
-    before(async () => {
-      // The default body limit, so 10,000 levels of nesting reach the route.
-      ty = await startTaskyard(backend, { ...storage, tasks: ['test/fixtures/tasks.ts'] });
-    });
-    after(async () => {
-      await ty.stop();
-      await dropSchemas(storage);
-    });
+    // The default body limit, so 10,000 levels of nesting reach the route.
+    let ty!: StartedTaskyard;
+    useTaskyard(backend, {}, (started) => (ty = started));
 
     test('10,000 levels of nesting → 4xx, never 5xx, and the API goes on serving', async () => {
       const depth = 10_000;

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { BACKENDS, getJson, postJson, startTaskyard, waitForTerminal, type StartedTaskyard } from '../helpers/taskyard.js';
+import { describe, test } from 'node:test';
+import { BACKENDS, getJson, postJson, waitForTerminal, type StartedTaskyard, useTaskyard } from '../helpers/taskyard.js';
 
 for (const backend of BACKENDS) {
   describe(`task outputs that cannot be stored [${backend}]`, () => {
-    let ty: StartedTaskyard;
-    before(async () => {
-      ty = await startTaskyard(backend, { tasks: ['test/fixtures/tasks.ts'] });
-    });
-    after(() => ty.stop());
+    let ty!: StartedTaskyard;
+    useTaskyard(backend, {}, (started) => (ty = started));
 
     test('a partial with a NUL character fails the job with a message naming ctx.partial, and the log stays usable', async () => {
       const accepted = await postJson(`${ty.url}/v1/tasks/unstorable/jobs`, { input: { where: 'partial' } });

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { BACKENDS, postJson, readSse, startTaskyard, type StartedTaskyard } from '../helpers/taskyard.js';
+import { describe, test } from 'node:test';
+import { BACKENDS, postJson, readSse, type StartedTaskyard, useTaskyard } from '../helpers/taskyard.js';
 
 for (const backend of BACKENDS) {
   describe(`submit → events → result [${backend}]`, () => {
-    let ty: StartedTaskyard;
-    before(async () => {
-      ty = await startTaskyard(backend);
-    });
-    after(() => ty.stop());
+    let ty!: StartedTaskyard;
+    useTaskyard(backend, {}, (started) => (ty = started));
 
     test('a job answers 202, streams contiguous events in order, and ends with its result', async () => {
       const accepted = await postJson(`${ty.url}/v1/tasks/sleep/jobs`, { input: { ms: 50, steps: 3 } });

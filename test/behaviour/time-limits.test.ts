@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import {
-  BACKENDS,
-  dropSchemas,
-  getJson,
-  isolatedStorage,
-  postJson,
-  startTaskyard,
-  waitForTerminal,
-  type StartedTaskyard,
-} from '../helpers/taskyard.js';
+import { describe, test } from 'node:test';
+import { BACKENDS, getJson, postJson, waitForTerminal, type StartedTaskyard, useTaskyard } from '../helpers/taskyard.js';
 
 /** The statuses and error codes of a job's log, in order. */
 async function outline(url: string, id: string): Promise<string[]> {
@@ -28,21 +19,10 @@ async function outline(url: string, id: string): Promise<string[]> {
 
 for (const backend of BACKENDS) {
   describe(`time limits [${backend}]`, () => {
-    const storage = isolatedStorage(backend);
-    let ty: StartedTaskyard;
-    before(async () => {
-      // `patient` has no hard limit of its own: it gets soft + grace. The production default grace
-      // keeps a cold sandbox thread (slow to load its module on a busy machine) from reaching it first.
-      ty = await startTaskyard(backend, { ...storage, tasks: ['test/fixtures/tasks.ts'], cancelGraceMs: 5000 });
-      // The limits count from the job's start, sandbox start-up included: warm the pool's threads
-      // (two jobs at once) so the tests measure the task, not a cold thread loading its module.
-      const warmups = await Promise.all([1, 2].map(() => postJson(`${ty.url}/v1/tasks/whoami/jobs`, { input: { ms: 100 } })));
-      for (const warmup of warmups) assert.equal((await waitForTerminal(ty.url, warmup.body.id)).status, 'completed');
-    });
-    after(async () => {
-      await ty.stop();
-      await dropSchemas(storage);
-    });
+    // Limits count from when the task's code starts, so a cold sandbox thread loading its module
+    // does not eat into them. `patient` has no hard limit of its own: it gets soft + grace.
+    let ty!: StartedTaskyard;
+    useTaskyard(backend, { cancelGraceMs: 5000 }, (started) => (ty = started));
 
     test('a job past its soft limit has its signal aborted and fails with TASKYARD_ERR_SOFT_TIMEOUT', async () => {
       const accepted = await postJson(`${ty.url}/v1/tasks/patient/jobs`, {});

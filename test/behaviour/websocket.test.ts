@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import {
-  BACKENDS,
-  dropSchemas,
-  getJson,
-  isolatedStorage,
-  postJson,
-  startTaskyard,
-  waitForTerminal,
-  type StartedTaskyard,
-} from '../helpers/taskyard.js';
+import { BACKENDS, getJson, postJson, waitForTerminal, type StartedTaskyard, useTaskyard } from '../helpers/taskyard.js';
 
 const TERMINAL = ['completed', 'failed', 'cancelled'];
 
@@ -87,16 +78,11 @@ function range(from: number, to: number): number[] {
 
 for (const backend of BACKENDS) {
   describe(`WebSocket [${backend}]`, () => {
-    const storage = isolatedStorage(backend);
-    let ty: StartedTaskyard;
+    let ty!: StartedTaskyard;
     const sockets: Socket[] = [];
-    before(async () => {
-      ty = await startTaskyard(backend, { ...storage, tasks: ['test/fixtures/tasks.ts'] });
-    });
-    after(async () => {
+    useTaskyard(backend, {}, (started) => (ty = started));
+    after(() => {
       for (const socket of sockets) socket.close();
-      await ty.stop();
-      await dropSchemas(storage);
     });
 
     async function open(): Promise<Socket> {
