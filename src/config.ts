@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REDIS_URL_PATTERN } from './engine/redis-connection.js';
 import { TaskyardError } from './errors.js';
 
 const QUEUE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
@@ -22,6 +23,24 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  /**
+   * Redis URL; when set, BullMQ's queues and the live event log run on Redis
+   * (history stays in --database, or the embedded PGlite of the API process).
+   * `redis://`, `rediss://`, `redis+sentinel://s1:26379,s2:26379/<master>`,
+   * `redis+cluster://n1:7000,n2:7001`. (env REDIS_URL)
+   */
+  redisUrl: z.string().regex(REDIS_URL_PATTERN, 'must be a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL').optional(),
+  /** Prefix of every Redis key and channel Taskyard uses; deployments sharing a Redis differ here. @defaultValue taskyard (env TASKYARD_REDIS_PREFIX) */
+  redisPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-"').default('taskyard'),
+  /**
+   * Admission control: past this many jobs waiting in a queue, enqueue answers
+   * 429 with Retry-After. @defaultValue 100000 (env TASKYARD_MAX_WAITING)
+   */
+  maxWaiting: integer(1, 1_000_000_000).default(100_000),
+  /** A job's lock lasts this long without renewal; a stalled worker's jobs are re-run after about this long. @defaultValue 30000 */
+  lockDurationMs: integer(1000, 3_600_000).default(30_000),
+  /** Redis mode: events a dead API instance read but never wrote to history are taken over after this long. @defaultValue 30000 */
+  projectorClaimMs: integer(100, 3_600_000).default(30_000),
   /** Modules of tasks to load (paths, .ts or .js). (env TASKYARD_TASKS, comma separated) */
   tasks: z.array(z.string().min(1)).default([]),
   /** Load the built-in example tasks (compute-pi, sleep). @defaultValue true */
@@ -62,6 +81,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     host: env.HOST,
     dataDir: env.TASKYARD_DATA_DIR,
     databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.TASKYARD_REDIS_PREFIX,
+    maxWaiting: env.TASKYARD_MAX_WAITING,
     tasks: list(env.TASKYARD_TASKS),
     queues: list(env.TASKYARD_QUEUES),
     concurrency: env.TASKYARD_CONCURRENCY,

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   TASKYARD_ERR_INTERNAL: { status: 500, message: 'Internal error' },
   TASKYARD_ERR_NOT_READY: { status: 503, message: 'The service is not ready' },
   TASKYARD_ERR_ENQUEUE_FAILED: { status: 503, message: 'The job could not be enqueued' },
+  TASKYARD_ERR_QUEUE_FULL: { status: 429, message: 'The queue is full; retry later' },
   // Job outcomes (found in a job's `error.code`, never as an HTTP status).
   TASKYARD_ERR_TASK_FAILED: { status: 500, message: 'The task threw an error' },
   TASKYARD_ERR_PERMANENT: { status: 500, message: 'The task failed permanently' },
@@ -27,6 +28,7 @@ export const ERROR_CODES = {
   TASKYARD_ERR_HARD_TIMEOUT: { status: 500, message: 'The job exceeded its hard time limit and was killed' },
   TASKYARD_ERR_UNKNOWN_TASK: { status: 500, message: 'No worker knows this task' },
   TASKYARD_ERR_INVALID_INPUT: { status: 500, message: 'The job input does not match the task schema' },
+  TASKYARD_ERR_LOCK_LOST: { status: 500, message: 'The worker lost the job (it stalled) and another run replaced it' },
   TASKYARD_ERR_CONFIG: { status: 500, message: 'Invalid configuration' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -69,4 +71,20 @@ export interface JobError {
   name?: string;
   stack?: string;
   attempt?: number;
+}
+
+/**
+ * A write from a run of a job that has been replaced by a newer run (its worker
+ * stalled, lost the job's lock, and the job was handed to another worker).
+ */
+export class FencedError extends Error {
+  override readonly name = 'FencedError';
+  readonly code = 'TASKYARD_ERR_LOCK_LOST';
+
+  constructor(
+    readonly jobId: string,
+    readonly fence: number,
+  ) {
+    super(`Job ${jobId}: run ${fence} was replaced by a newer run; its writes are refused`);
+  }
 }

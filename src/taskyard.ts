@@ -1,20 +1,13 @@
-import { mkdir } from 'node:fs/promises';
-import lockfile from 'proper-lockfile';
-import { TaskyardError } from './errors.js';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
 import type { ApiDeps } from './api/deps.js';
 import { loadConfig, type Config, type ConfigInput } from './config.js';
-import { Engine } from './engine/engine.js';
-import { PglitePool } from './engine/pglite-pool.js';
-import { pgCancelBus } from './events/cancel-bus.js';
 import { Delivery } from './events/delivery.js';
-import { PgEventLog } from './events/pg-event-log.js';
-import { pgliteDatabase, postgresDatabase, type Database } from './history/database.js';
 import { JobStore } from './history/jobs.js';
 import { migrate } from './history/migrate.js';
+import { openEventTransport, openStorage, type Role } from './open-storage.js';
 import { createLogger, type Logger } from './logger.js';
 import { isTask, type AnyTask } from './tasks/define-task.js';
 import { loadTaskModule } from './tasks/load-tasks.js';
@@ -23,8 +16,7 @@ import { WorkerRuntime } from './worker/runtime.js';
 
 const BUILTIN_TASKS = new URL(`./tasks/builtin/index${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
 
-/** Which parts run in this process. */
-export type Role = 'all' | 'api' | 'worker';
+export type { Role } from './open-storage.js';
 
 export interface TaskyardOptions extends Omit<Partial<ConfigInput>, 'tasks'> {
   /**
@@ -119,15 +111,16 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
     for (const specifier of config.tasks) for (const task of await loadTaskModule(specifier)) registry.add(task);
 
     const { db, engine } = await openStorage(config, logger, role);
-    closers.push(() => db.close());
+    if (db) closers.push(() => db.close());
     closers.push(() => engine.close());
-    await migrate(db, config.historySchema);
+    if (db) await migrate(db, config.historySchema);
 
-    const store = new JobStore(db, config.historySchema);
-    const log = new PgEventLog(store);
-    const cancelBus = pgCancelBus(store);
+    const store = db ? new JobStore(db, config.historySchema) : undefined;
+    const transport = await openEventTransport(config, logger, role, store);
+    closers.push(() => transport.close());
+    const { log, cancelBus, projector } = transport;
     const delivery = new Delivery(log);
-    deps = { engine, store, log, delivery, cancelBus, registry };
+    if (store) deps = { engine, store, log, delivery, cancelBus, registry, maxWaiting: config.maxWaiting };
 
     if (role !== 'api') {
       worker = new WorkerRuntime({
@@ -141,16 +134,21 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
         cancelGraceMs: config.cancelGraceMs,
         shutdownGraceMs: config.shutdownGraceMs,
         progressIntervalMs: config.progressIntervalMs,
+        lockDurationMs: config.lockDurationMs,
       });
       await worker.start();
       const runtime = worker;
       closers.push(() => runtime.stop());
     }
+    if (projector) {
+      await projector.start();
+      closers.push(() => projector.stop());
+    }
     if (role !== 'worker') {
       await delivery.start();
       closers.push(() => delivery.stop());
     }
-    if (role !== 'worker' && listen) {
+    if (deps && role !== 'worker' && listen) {
       app = await buildApp({ deps, logger, bodyLimitBytes: config.bodyLimitBytes });
       const server = app;
       closers.push(() => server.close());
@@ -164,55 +162,3 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
   return taskyard;
 }
 
-async function openStorage(config: Config, logger: Logger, role: Role): Promise<{ db: Database; engine: Engine }> {
-  if (config.databaseUrl) {
-    const db = postgresDatabase(config.databaseUrl);
-    try {
-      const engine = await Engine.open({ kind: 'postgres', url: config.databaseUrl, schema: config.engineSchema });
-      return { db, engine };
-    } catch (error) {
-      await db.close();
-      throw error;
-    }
-  }
-  if (role === 'worker' || role === 'api') {
-    logger.warn('the embedded database serves one process: run `taskyard start`, or give --database to split API and workers');
-  }
-  const dataDir = config.dataDir === 'memory://' ? 'memory://' : path.resolve(config.dataDir);
-  const unlock = dataDir === 'memory://' ? undefined : await lockDataDir(dataDir);
-  const pool = await PglitePool.open({ dataDir, searchPath: [config.engineSchema] });
-  const stopVacuum = pool.autovacuum();
-  const inner = pgliteDatabase(pool, { ownsPool: true });
-  const db: Database = {
-    ...inner,
-    async close() {
-      stopVacuum();
-      await inner.close();
-      await unlock?.();
-    },
-  };
-  try {
-    const engine = await Engine.open({ kind: 'pglite', pool, schema: config.engineSchema });
-    return { db, engine };
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
-}
-
-/** One process per embedded data dir: a second one would corrupt it. */
-async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  await mkdir(dataDir, { recursive: true });
-  try {
-    return await lockfile.lock(dataDir, { lockfilePath: path.join(dataDir, 'taskyard.lock'), stale: 15_000, update: 5_000, onCompromised: () => undefined });
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ELOCKED') {
-      throw new TaskyardError(
-        'TASKYARD_ERR_CONFIG',
-        `The data dir ${dataDir} is in use by another Taskyard process. The embedded database serves one process: ` +
-          'stop the other one, choose another --data-dir, or use --database postgres://… to run API and workers apart.',
-      );
-    }
-    throw error;
-  }
-}

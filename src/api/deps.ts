@@ -13,4 +13,6 @@ export interface ApiDeps {
   delivery: Delivery;
   cancelBus: CancelBus;
   registry: TaskRegistry;
+  /** Admission control: past this many waiting jobs in a queue, enqueue answers 429. */
+  maxWaiting: number;
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, TaskyardError, type ErrorCode } from '../errors.js';
+import { isRedisUnavailableError } from '../engine/redis-connection.js';
 import { isUnavailableError } from '../history/database.js';
 
 /** Fastify's own error codes, mapped onto ours. */
@@ -22,6 +23,8 @@ export function errorBody(code: ErrorCode, message?: string, details?: unknown):
 /** Every error leaves as `{ error: { code, message, details? } }`; nothing unexpected leaks. */
 export function sendError(error: FastifyError | TaskyardError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof TaskyardError) {
+    // Refusals that pass by themselves say when to come back.
+    if (error.statusCode === 429 || error.statusCode === 503) reply.header('retry-after', error.statusCode === 429 ? '2' : '1');
     return reply.status(error.statusCode).send({ error: error.toJSON() });
   }
   // Fastify's JSON parser reports bad JSON as a SyntaxError with status 400.
@@ -33,7 +36,7 @@ export function sendError(error: FastifyError | TaskyardError, request: FastifyR
   if (status >= 400 && status < 500) {
     return reply.status(status).send(errorBody('TASKYARD_ERR_BAD_REQUEST', error.message));
   }
-  if (isUnavailableError(error)) {
+  if (isUnavailableError(error) || isRedisUnavailableError(error)) {
     request.log.warn({ err: error }, 'database unavailable');
     return reply.status(503).header('retry-after', '1').send(errorBody('TASKYARD_ERR_NOT_READY', 'The database is unreachable; try again shortly'));
   }

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { TaskyardError } from '../errors.js';
+import { redactRedisUrl } from '../engine/redis-connection.js';
 import { createTaskyard, type Role, type TaskyardOptions } from '../taskyard.js';
 
 const int = (name: string) => (value: string): number => {
@@ -22,12 +23,20 @@ interface Flags {
   shutdownGrace?: number;
   historySchema?: string;
   engineSchema?: string;
+  redis?: string;
+  redisPrefix?: string;
+  maxWaiting?: number;
+  lockDuration?: number;
+  projectorClaim?: number;
 }
 
 function serverOptions(command: Command): Command {
   return command
     .addOption(new Option('--data-dir <dir>', 'embedded database directory, or memory:// (env TASKYARD_DATA_DIR)'))
     .addOption(new Option('--database <url>', 'PostgreSQL URL instead of the embedded database (env DATABASE_URL)'))
+    .addOption(new Option('--redis <url>', 'Redis for queues and live events; redis://, rediss://, redis+sentinel://…/<master>, redis+cluster://… (env REDIS_URL)'))
+    .addOption(new Option('--redis-prefix <prefix>', 'prefix of Taskyard\'s Redis keys (env TASKYARD_REDIS_PREFIX; default taskyard)'))
+    .addOption(new Option('--lock-duration <ms>', 'a stalled worker\'s jobs are re-run after about this long (default 30000)').argParser(int('lock-duration')))
     .addOption(new Option('--tasks <modules>', 'module(s) exporting tasks, .ts or .js; repeat or comma-separate (env TASKYARD_TASKS)').argParser(list))
     .addOption(new Option('--no-builtins', 'do not load the built-in example tasks'))
     .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env LOG_LEVEL)'))
@@ -39,7 +48,9 @@ function serverOptions(command: Command): Command {
 function httpOptions(command: Command): Command {
   return command
     .addOption(new Option('-p, --port <port>', 'HTTP port (env PORT; default 3000)').argParser(int('port')))
-    .addOption(new Option('--host <host>', 'interface to bind (env HOST; default 127.0.0.1)'));
+    .addOption(new Option('--host <host>', 'interface to bind (env HOST; default 127.0.0.1)'))
+    .addOption(new Option('--max-waiting <n>', 'per queue: past this many waiting jobs, enqueue answers 429 (env TASKYARD_MAX_WAITING; default 100000)').argParser(int('max-waiting')))
+    .addOption(new Option('--projector-claim <ms>', 'Redis: take over a dead API instance\'s unwritten events after this long (default 30000)').argParser(int('projector-claim')).hideHelp());
 }
 
 function workerOptions(command: Command): Command {
@@ -63,6 +74,11 @@ async function run(role: Role, flags: Flags): Promise<void> {
   if (flags.shutdownGrace !== undefined) options.shutdownGraceMs = flags.shutdownGrace;
   if (flags.historySchema !== undefined) options.historySchema = flags.historySchema;
   if (flags.engineSchema !== undefined) options.engineSchema = flags.engineSchema;
+  if (flags.redis !== undefined) options.redisUrl = flags.redis;
+  if (flags.redisPrefix !== undefined) options.redisPrefix = flags.redisPrefix;
+  if (flags.maxWaiting !== undefined) options.maxWaiting = flags.maxWaiting;
+  if (flags.lockDuration !== undefined) options.lockDurationMs = flags.lockDuration;
+  if (flags.projectorClaim !== undefined) options.projectorClaimMs = flags.projectorClaim;
 
   const startedAt = Date.now();
   const taskyard = createTaskyard(options);
@@ -85,7 +101,10 @@ async function run(role: Role, flags: Flags): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   await taskyard.start();
-  const where = taskyard.config.databaseUrl ? `PostgreSQL ${redact(taskyard.config.databaseUrl)}` : `embedded PGlite in ${taskyard.config.dataDir}`;
+  const history = taskyard.config.databaseUrl ? `PostgreSQL ${redact(taskyard.config.databaseUrl)}` : `embedded PGlite in ${taskyard.config.dataDir}`;
+  const where = taskyard.config.redisUrl
+    ? `queues and live events on Redis ${redactRedisUrl(taskyard.config.redisUrl)}${role === 'worker' ? '' : `; history in ${history}`}`
+    : history;
   const tasks = taskyard.registry.all().map((task) => task.name).join(', ');
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   if (taskyard.url) {
@@ -114,10 +133,10 @@ export async function main(argv: string[]): Promise<void> {
   workerOptions(httpOptions(serverOptions(program.command('start').description('API and worker in one process (the default way to run)')))).action((flags: Flags) =>
     run('all', flags),
   );
-  httpOptions(serverOptions(program.command('api').description('the HTTP API only (workers run elsewhere; needs --database)'))).action((flags: Flags) =>
+  httpOptions(serverOptions(program.command('api').description('the HTTP API only (workers run elsewhere; needs --database or --redis)'))).action((flags: Flags) =>
     run('api', flags),
   );
-  workerOptions(serverOptions(program.command('worker').description('a worker only (needs --database to share work with an API)'))).action((flags: Flags) =>
+  workerOptions(serverOptions(program.command('worker').description('a worker only (needs --database or --redis to share work with an API)'))).action((flags: Flags) =>
     run('worker', flags),
   );
   try {

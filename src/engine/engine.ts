@@ -1,8 +1,7 @@
 import pg from 'pg';
 import {
   createPostgresBackend,
-  type PostgresQueueBackend,
-  type PostgresConnectionOptions,
+  type IQueueBackend,
   Queue,
   runMigrations,
   UnrecoverableError,
@@ -10,13 +9,18 @@ import {
   Worker,
   type Job as BullJob,
   type PgPool,
+  type QueueOptions,
+  type WorkerOptions as BullWorkerOptions,
 } from 'bullmq';
 import type { PglitePool } from './pglite-pool.js';
+import { connectRedis, untilReady, type RedisClient, type RedisTarget } from './redis-connection.js';
 
-/** Which BullMQ backend runs the queues. Redis joins in a later change. */
+/** Which BullMQ backend runs the queues. */
 export type EngineBackend =
   | { kind: 'pglite'; pool: PglitePool; schema: string }
-  | { kind: 'postgres'; url: string; schema: string };
+  | { kind: 'postgres'; url: string; schema: string }
+  /** `prefix` becomes BullMQ's key prefix inside a hash tag, so a queue's keys share one Cluster slot. */
+  | { kind: 'redis'; target: RedisTarget; prefix: string };
 
 export interface EnqueueSpec {
   queue: string;
@@ -36,9 +40,14 @@ export interface EngineJob {
   task: string;
   queue: string;
   input: unknown;
-  /** 1-based number of this run. */
+  /** 1-based number of this attempt, as BullMQ counts them (re-runs after a stall are not counted). */
   attempt: number;
   maxAttempts: number;
+  /**
+   * Whether this worker still holds the job's lock (renewing it): false once a
+   * stalled worker's job was handed to another one.
+   */
+  holdsLock(): Promise<boolean>;
 }
 
 export type EngineProcessor = (job: EngineJob) => Promise<unknown>;
@@ -60,15 +69,29 @@ export interface EngineWorker {
 
 export interface WorkerOptions {
   concurrency: number;
-  /** How long a job's lock lasts without renewal before another worker may take it. @defaultValue 30000 */
+  /**
+   * How long a job's lock lasts without renewal before another worker may take
+   * it (a stalled worker's job is re-run after about this long).
+   * @defaultValue 30000
+   */
   lockDurationMs?: number;
+  /** Called when the lock of a job this worker runs could not be renewed: another worker may run it now. */
+  onLockLost?: (jobId: string) => void;
 }
 
 // BullMQ's classes are generic over their backend; name ours once.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- BullMQ's own defaults for data/result
-type PgQueue = Queue<any, any, string, any, any, string, PostgresQueueBackend, PostgresConnectionOptions>;
+type AnyQueue = Queue<any, any, string, any, any, string, IQueueBackend, any>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- BullMQ's own defaults for data/result
-type PgWorker = Worker<any, any, string, PostgresQueueBackend, any, PostgresConnectionOptions>;
+type AnyWorker = Worker<any, any, string, IQueueBackend, any, any>;
+
+/** How one backend builds BullMQ's classes. */
+interface Backend {
+  queue(name: string): AnyQueue;
+  worker(name: string, processor: (job: BullJob, token?: string) => Promise<unknown>, options: Partial<BullWorkerOptions>): AnyWorker;
+  ping(queue: AnyQueue): Promise<void>;
+  close(): Promise<void>;
+}
 
 /** BullMQ's priority 1 is the highest; ours is 0..100 with 100 the highest. */
 const toBullPriority = (priority: number): number => 101 - priority;
@@ -79,18 +102,31 @@ const toBullPriority = (priority: number): number => 101 - priority;
  * `createWorker`.
  */
 export class Engine {
-  private readonly queues = new Map<string, PgQueue>();
-  private readonly workers = new Set<PgWorker>();
+  private readonly queues = new Map<string, AnyQueue>();
+  private readonly workers = new Set<AnyWorker>();
 
-  private constructor(private readonly connection: PostgresConnectionOptions) {}
+  private constructor(
+    private readonly backend: Backend,
+    readonly kind: EngineBackend['kind'],
+  ) {}
 
   static async open(backend: EngineBackend): Promise<Engine> {
+    if (backend.kind === 'redis') {
+      const redis = redisBackend(backend.target, backend.prefix);
+      try {
+        await redis.ready();
+      } catch (error) {
+        await redis.close();
+        throw error;
+      }
+      return new Engine(redis, 'redis');
+    }
     if (backend.kind === 'pglite') {
       // One in-process session serves every queue and worker; its search_path
       // points BullMQ's unqualified names at the schema.
       const pool = backend.pool as unknown as PgPool;
       await migrateBullmq(pool, backend.schema);
-      return new Engine(pool);
+      return new Engine(postgresBackend(pool), 'pglite');
     }
     // BullMQ reads the schema only from a config object (a raw pool always means
     // "bullmq"), so each queue and worker gets a small pool of its own.
@@ -100,18 +136,23 @@ export class Engine {
     } finally {
       await migrator.end();
     }
-    return new Engine({ connectionString: backend.url, schema: backend.schema, max: 5, keepAlive: true });
+    return new Engine(postgresBackend({ connectionString: backend.url, schema: backend.schema, max: 5, keepAlive: true }), 'postgres');
   }
 
-  private queue(name: string): PgQueue {
+  private queue(name: string): AnyQueue {
     let queue = this.queues.get(name);
     if (!queue) {
-      const created: PgQueue = new Queue(name, { connection: this.connection }, createPostgresBackend);
-      created.on('error', () => undefined);
-      this.queues.set(name, created);
-      queue = created;
+      queue = this.backend.queue(name);
+      queue.on('error', () => undefined);
+      this.queues.set(name, queue);
     }
     return queue;
+  }
+
+  /** Jobs waiting to run in a queue (not counting delayed or running ones). */
+  async waitingCount(queue: string): Promise<number> {
+    const counts = await this.queue(queue).getJobCounts('waiting', 'prioritized');
+    return Object.values(counts).reduce((sum, n) => sum + n, 0);
   }
 
   async enqueue(spec: EnqueueSpec): Promise<void> {
@@ -146,11 +187,12 @@ export class Engine {
   }
 
   createWorker(queueName: string, processor: EngineProcessor, options: WorkerOptions): EngineWorker {
-    const worker: PgWorker = new Worker(
+    const lockDuration = options.lockDurationMs ?? 30_000;
+    const worker = this.backend.worker(
       queueName,
       async (job: BullJob, token?: string) => {
         try {
-          return await processor(toEngineJob(job, queueName));
+          return await processor(toEngineJob(job, queueName, this.kind === 'pglite' ? undefined : { token, lockDuration }));
         } catch (error) {
           if (error instanceof NoRetryError) throw new UnrecoverableError(error.message);
           if (error instanceof RequeueError && token) {
@@ -161,16 +203,17 @@ export class Engine {
         }
       },
       {
-        connection: this.connection,
         concurrency: options.concurrency,
-        lockDuration: options.lockDurationMs ?? 30_000,
-        // Job state and outcome live in our history; BullMQ need not keep logs.
+        lockDuration,
+        // Look for stalled jobs as often as a lock lasts, so a stalled job waits about one lock duration.
+        stalledInterval: lockDuration,
         autorun: true,
       },
-      createPostgresBackend,
     );
     // Connection errors are retried by BullMQ; they must not crash the process.
     worker.on('error', () => undefined);
+    const onLockLost = options.onLockLost;
+    if (onLockLost) worker.on('lockRenewalFailed', (jobIds: string[]) => jobIds.forEach((id) => onLockLost(id)));
     this.workers.add(worker);
     return {
       close: async (force = false) => {
@@ -182,14 +225,62 @@ export class Engine {
 
   /** Reaches the backend through the default queue's connection. */
   async ping(): Promise<void> {
-    await this.queue('default').getJobCounts('waiting');
+    await this.backend.ping(this.queue('default'));
   }
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.workers].map((worker) => worker.close(true)));
     await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
     this.queues.clear();
+    await this.backend.close();
   }
+}
+
+function postgresBackend(connection: PgPool | QueueOptions['connection'] | object): Backend {
+  return {
+    queue: (name) => new Queue(name, { connection: connection as never }, createPostgresBackend) as unknown as AnyQueue,
+    worker: (name, processor, options) =>
+      new Worker(name, processor, { ...options, connection: connection as never }, createPostgresBackend) as unknown as AnyWorker,
+    ping: async (queue) => {
+      await queue.getJobCounts('waiting');
+    },
+    close: async () => undefined,
+  };
+}
+
+/**
+ * Redis: producers fail fast when Redis is away (no offline queue: the API
+ * answers 503 at once), workers wait and reconnect (BullMQ requires
+ * `maxRetriesPerRequest: null` on their connections).
+ */
+function redisBackend(target: RedisTarget, prefix: string): Backend & { ready(): Promise<void> } {
+  const clients: RedisClient[] = [];
+  const client = (options: { producer: boolean }): RedisClient => {
+    const created = connectRedis(
+      target,
+      options.producer ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 } : { maxRetriesPerRequest: null },
+    );
+    created.on('error', () => undefined);
+    clients.push(created);
+    return created;
+  };
+  // Producers share one connection, made now so the first request finds it ready.
+  const producer = client({ producer: true });
+  let consumer: RedisClient | undefined;
+  const bullPrefix = `{${prefix}}`;
+  return {
+    ready: () => untilReady(producer, 10_000, 'Redis'),
+    queue: (name) => new Queue(name, { connection: producer, prefix: bullPrefix }) as unknown as AnyQueue,
+    worker: (name, processor, options) =>
+      new Worker(name, processor, { ...options, connection: (consumer ??= client({ producer: false })), prefix: bullPrefix }) as unknown as AnyWorker,
+    ping: async () => {
+      await producer.ping();
+    },
+    close: async () => {
+      await Promise.allSettled(clients.map((c) => c.quit()));
+      for (const c of clients) c.disconnect();
+    },
+  };
 }
 
 async function migrateBullmq(pool: PgPool, schema: string): Promise<void> {
@@ -201,9 +292,21 @@ async function migrateBullmq(pool: PgPool, schema: string): Promise<void> {
   }
 }
 
-function toEngineJob(job: BullJob, queue: string): EngineJob {
+/**
+ * `lock`: how to check the job's lock. The embedded backend has none to check:
+ * its one process both renews locks and looks for stalled jobs.
+ */
+function toEngineJob(job: BullJob, queue: string, lock: { token: string | undefined; lockDuration: number } | undefined): EngineJob {
   const data = job.data as { input?: unknown } | undefined;
   return {
+    holdsLock: async () => {
+      if (!lock?.token) return true;
+      try {
+        return (await job.extendLock(lock.token, lock.lockDuration)) === 1;
+      } catch {
+        return false;
+      }
+    },
     id: String(job.id),
     task: job.name,
     queue,

@@ -11,6 +11,9 @@ export interface Subscriber {
 interface Subscription {
   subscriber: Subscriber;
   cursor: number;
+  /** The highest seq a note announced: above the cursor, the log owes this subscriber events. */
+  announced: number;
+  retry?: NodeJS.Timeout | undefined;
   reading: boolean;
   again: boolean;
   closed: boolean;
@@ -23,6 +26,12 @@ interface Subscription {
  * note without the event) makes it read from the log again. So a client sees
  * every event once, in order, whatever the timing.
  */
+/**
+ * When a read came back short of what notes announced (a log that replays from
+ * history may lag its live stream by a moment), read again after this long.
+ */
+const RETRY_SHORT_READ_MS = 200;
+
 export class Delivery {
   private readonly watchers = new Map<string, Set<Subscription>>();
   private unsubscribe: (() => Promise<void>) | undefined;
@@ -30,13 +39,16 @@ export class Delivery {
   constructor(private readonly log: EventLog) {}
 
   async start(): Promise<void> {
-    this.unsubscribe ??= await this.log.subscribe((note) => this.onNote(note));
+    this.unsubscribe ??= await this.log.subscribe(
+      (note) => this.onNote(note),
+      () => this.resync(),
+    );
   }
 
   async stop(): Promise<void> {
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = undefined;
-    for (const subs of this.watchers.values()) for (const sub of subs) sub.closed = true;
+    for (const subs of this.watchers.values()) for (const sub of subs) this.close(sub);
     this.watchers.clear();
     await unsubscribe?.();
   }
@@ -49,7 +61,7 @@ export class Delivery {
 
   /** Starts delivering events with seq > `after`. Returns the function that stops it. */
   watch(jobId: string, after: number, subscriber: Subscriber): () => void {
-    const sub: Subscription = { subscriber, cursor: after, reading: false, again: false, closed: false };
+    const sub: Subscription = { subscriber, cursor: after, announced: after, reading: false, again: false, closed: false };
     let subs = this.watchers.get(jobId);
     if (!subs) {
       subs = new Set();
@@ -60,8 +72,18 @@ export class Delivery {
     return () => this.drop(jobId, sub);
   }
 
-  private drop(jobId: string, sub: Subscription): void {
+  /** Notes may have been missed (the transport reconnected): every watcher reads the log again. */
+  private resync(): void {
+    for (const [jobId, subs] of this.watchers) for (const sub of subs) void this.catchUp(jobId, sub);
+  }
+
+  private close(sub: Subscription): void {
     sub.closed = true;
+    clearTimeout(sub.retry);
+  }
+
+  private drop(jobId: string, sub: Subscription): void {
+    this.close(sub);
     const subs = this.watchers.get(jobId);
     subs?.delete(sub);
     if (subs?.size === 0) this.watchers.delete(jobId);
@@ -72,6 +94,7 @@ export class Delivery {
     if (!subs) return;
     for (const sub of subs) {
       if (note.seq <= sub.cursor) continue;
+      sub.announced = Math.max(sub.announced, note.seq);
       if (note.event && note.seq === sub.cursor + 1 && !sub.reading) this.deliver(note.jobId, sub, note.event);
       else void this.catchUp(note.jobId, sub);
     }
@@ -106,6 +129,10 @@ export class Delivery {
           if (events.length < 500 || sub.closed) break;
         }
       } while (sub.again && !sub.closed);
+      if (!sub.closed && sub.cursor < sub.announced) {
+        clearTimeout(sub.retry);
+        sub.retry = setTimeout(() => void this.catchUp(jobId, sub), RETRY_SHORT_READ_MS);
+      }
     } catch (error) {
       if (!sub.closed) {
         this.drop(jobId, sub);

@@ -1,3 +1,4 @@
+import { FencedError } from '../errors.js';
 import type { EventLog } from './event-log.js';
 import type { EventType, NewEvent } from './types.js';
 
@@ -8,6 +9,10 @@ export interface JobEventWriterOptions {
    * @defaultValue 100
    */
   progressIntervalMs?: number;
+  /** The run's fence (from `EventLog.beginAttempt`): its writes are refused once a newer run begins. */
+  fence?: number;
+  /** Called once when the log refused a write because a newer run of the job has begun. */
+  onFenced?: (error: FencedError) => void;
   onError?: (error: unknown) => void;
 }
 
@@ -23,6 +28,7 @@ export class JobEventWriter {
   private lastProgressAt = 0;
   private writing: Promise<void> | undefined;
   private kickScheduled = false;
+  private fenced: FencedError | undefined;
   private readonly progressIntervalMs: number;
 
   constructor(
@@ -34,6 +40,8 @@ export class JobEventWriter {
   }
 
   emit(type: EventType, data: unknown): void {
+    // A replaced run has nothing more to say.
+    if (this.fenced) return;
     if (type === 'progress') {
       this.pendingProgress = { type, data };
       const wait = this.lastProgressAt + this.progressIntervalMs - Date.now();
@@ -51,9 +59,11 @@ export class JobEventWriter {
   async flush(): Promise<void> {
     this.takeProgress();
     while (this.writing || this.queue.length > 0) {
+      if (this.fenced) throw this.fenced;
       this.kick();
       await this.writing;
     }
+    if (this.fenced) throw this.fenced;
   }
 
   /** Appends events now, after everything emitted before them. */
@@ -91,14 +101,21 @@ export class JobEventWriter {
   private kick(): void {
     if (this.writing || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.queue.length);
-    this.writing = this.log.append(this.jobId, batch).then(
+    this.writing = this.log.append(this.jobId, batch, this.options.fence).then(
       () => {
         this.writing = undefined;
         if (this.queue.length > 0) setImmediate(() => this.kickQuietly());
       },
       (error: unknown) => {
-        // Put the batch back in front so nothing is lost; flush() retries it.
         this.writing = undefined;
+        if (error instanceof FencedError) {
+          this.fenced = error;
+          this.queue.length = 0;
+          this.pendingProgress = undefined;
+          this.options.onFenced?.(error);
+          throw error;
+        }
+        // Put the batch back in front so nothing is lost; flush() retries it.
         this.queue.unshift(...batch);
         this.options.onError?.(error);
         throw error;

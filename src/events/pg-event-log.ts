@@ -1,14 +1,6 @@
 import type { JobStore } from '../history/jobs.js';
-import type { EventLog, EventNote } from './event-log.js';
-import type { EventType, JobEvent, NewEvent } from './types.js';
-
-interface NotePayload {
-  j: string;
-  s: number;
-  t?: EventType;
-  d?: unknown;
-  a?: string;
-}
+import { parseNote, type EventLog, type EventNote } from './event-log.js';
+import type { JobEvent, NewEvent } from './types.js';
 
 /**
  * The event log on PostgreSQL (or PGlite): the history table is the log itself,
@@ -16,10 +8,17 @@ interface NotePayload {
  * and NOTIFY announces it to every process.
  */
 export class PgEventLog implements EventLog {
+  /** The history table is the log. */
+  readonly aheadOfHistory = false;
+
   constructor(private readonly store: JobStore) {}
 
-  append(jobId: string, events: readonly NewEvent[]): Promise<JobEvent[]> {
-    return this.store.append(jobId, events);
+  append(jobId: string, events: readonly NewEvent[], fence?: number): Promise<JobEvent[]> {
+    return this.store.append(jobId, events, fence);
+  }
+
+  beginAttempt(jobId: string): Promise<number | undefined> {
+    return this.store.beginAttempt(jobId);
   }
 
   read(jobId: string, after: number, limit?: number): Promise<JobEvent[]> {
@@ -28,22 +27,8 @@ export class PgEventLog implements EventLog {
 
   subscribe(listener: (note: EventNote) => void): Promise<() => Promise<void>> {
     return this.store.db.listen(this.store.eventsChannel, (payload) => {
-      let note: NotePayload;
-      try {
-        note = JSON.parse(payload) as NotePayload;
-      } catch {
-        return;
-      }
-      if (typeof note.j !== 'string' || typeof note.s !== 'number') return;
-      listener(
-        note.t === undefined
-          ? { jobId: note.j, seq: note.s }
-          : {
-              jobId: note.j,
-              seq: note.s,
-              event: { jobId: note.j, seq: note.s, type: note.t, data: note.d ?? null, at: new Date(note.a ?? Date.now()).toISOString() },
-            },
-      );
+      const note = parseNote(payload);
+      if (note) listener(note);
     });
   }
 }

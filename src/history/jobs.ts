@@ -1,4 +1,4 @@
-import type { JobError } from '../errors.js';
+import { FencedError, type JobError } from '../errors.js';
 import type { JobEvent, JobStatus, NewEvent } from '../events/types.js';
 import type { Database } from './database.js';
 import { schemaIdent } from './database.js';
@@ -174,14 +174,45 @@ export class JobStore {
     return this.get(id);
   }
 
-  /** Appends events with the next seqs; returns them as stored. */
-  async append(jobId: string, events: readonly NewEvent[]): Promise<JobEvent[]> {
+  /**
+   * Appends events with the next seqs; returns them as stored. With `fence`,
+   * refuses (FencedError) when a newer run of the job has begun.
+   */
+  async append(jobId: string, events: readonly NewEvent[], fence?: number): Promise<JobEvent[]> {
     if (events.length === 0) return [];
-    const { rows } = await this.db.query<EventRow>(`SELECT * FROM ${this.s}.append_events($1, $2)`, [
-      jobId,
-      JSON.stringify(events),
-    ]);
-    return rows.map((row) => toEvent(jobId, row));
+    try {
+      const { rows } =
+        fence === undefined
+          ? await this.db.query<EventRow>(`SELECT * FROM ${this.s}.append_events($1, $2)`, [jobId, JSON.stringify(events)])
+          : await this.db.query<EventRow>(`SELECT * FROM ${this.s}.append_fenced_events($1, $2, $3)`, [jobId, JSON.stringify(events), fence]);
+      return rows.map((row) => toEvent(jobId, row));
+    } catch (error) {
+      if ((error as { code?: string }).code === 'TY409') throw new FencedError(jobId, fence ?? 0);
+      throw error;
+    }
+  }
+
+  /** Starts a run of the job: the next fence, with `status: active` appended. Undefined when the job is unknown. */
+  async beginAttempt(jobId: string): Promise<number | undefined> {
+    const { rows } = await this.db.query<{ fence: number | null }>(`SELECT ${this.s}.begin_attempt($1) AS fence`, [jobId]);
+    const fence = rows[0]?.fence;
+    return fence === null || fence === undefined ? undefined : Number(fence);
+  }
+
+  /**
+   * Stores events that already have their seqs (from the Redis event log), once
+   * each, and advances each job's row over its gap-free events. Returns how many
+   * were new.
+   */
+  async project(events: readonly JobEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const { rows } = await this.db.query<{ inserted: number }>(`SELECT ${this.s}.project_events($1) AS inserted`, [JSON.stringify(events)]);
+    return Number(rows[0]?.inserted ?? 0);
+  }
+
+  /** Deletes a job that was never handed to the queue (its enqueue failed), freeing its idempotency key. */
+  async delete(id: string): Promise<void> {
+    await this.db.query(`DELETE FROM ${this.s}.jobs WHERE id = $1`, [id]);
   }
 
   /** Events with seq > `after`, in order. */

@@ -11,9 +11,20 @@ export interface ProgressUpdate {
 
 export interface TaskContext {
   readonly jobId: string;
-  /** 1 for the first run, 2 for the first retry, ... */
+  /** 1 for the first run, 2 for the next (a retry, or a re-run after the worker running it stalled or died), ... */
   readonly attempt: number;
-  /** Aborted on cancel or when the soft time limit passes; `signal.reason` says which. */
+  /**
+   * Grows with every run of this job (retries, and re-runs after a worker
+   * stalled). Pass it along with side effects (e.g. store it with a row and
+   * refuse writes carrying a smaller one) so a stalled run cannot overwrite a
+   * newer run's work. Equal to `attempt`.
+   */
+  readonly fencingToken: number;
+  /**
+   * Aborted on cancel, when the soft time limit passes, on shutdown, or when the
+   * worker lost the job to another one; `signal.reason.code` says which
+   * (`TASKYARD_ERR_CANCELLED`, `…_SOFT_TIMEOUT`, `…_SHUTDOWN`, `…_LOCK_LOST`).
+   */
   readonly signal: AbortSignal;
   progress(update: ProgressUpdate): void;
   /** Appends one JSON chunk of the result to the job's event log (never dropped). */

@@ -22,6 +22,7 @@ export async function runTask(
   const ctx: TaskContext = {
     jobId: info.jobId,
     attempt: info.attempt,
+    fencingToken: info.attempt,
     signal: info.signal,
     progress: (update: ProgressUpdate) => hooks.emit('progress', normaliseProgress(update)),
     partial: (chunk: unknown) => hooks.emit('partial', toStorable(chunk, 'ctx.partial(chunk)')),

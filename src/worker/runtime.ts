@@ -1,6 +1,6 @@
 import type { Engine, EngineJob, EngineWorker } from '../engine/engine.js';
 import { NoRetryError, RequeueError } from '../engine/engine.js';
-import type { JobError } from '../errors.js';
+import { FencedError, type JobError } from '../errors.js';
 import type { CancelBus } from '../events/cancel-bus.js';
 import type { EventLog } from '../events/event-log.js';
 import { JobEventWriter } from '../events/job-event-writer.js';
@@ -27,6 +27,8 @@ export interface WorkerRuntimeOptions {
   shutdownGraceMs?: number;
   /** @defaultValue 100 */
   progressIntervalMs?: number;
+  /** How long a job's lock lasts without renewal (a stalled worker loses its jobs after this). @defaultValue 30000 */
+  lockDurationMs?: number;
 }
 
 interface Running {
@@ -75,7 +77,11 @@ export class WorkerRuntime {
     });
     for (const queue of this.queues) {
       this.workers.push(
-        this.options.engine.createWorker(queue, (job) => this.process(job), { concurrency: this.concurrency }),
+        this.options.engine.createWorker(queue, (job) => this.process(job), {
+          concurrency: this.concurrency,
+          ...(this.options.lockDurationMs !== undefined && { lockDurationMs: this.options.lockDurationMs }),
+          onLockLost: (jobId) => this.lockLost(jobId),
+        }),
       );
     }
   }
@@ -123,6 +129,24 @@ export class WorkerRuntime {
     );
   }
 
+  /**
+   * This worker can no longer renew the job's lock (it stalled), or the log
+   * refused its writes: another worker runs or will run the job. Stop the run;
+   * whatever it still emits is refused by its fence.
+   */
+  lockLost(jobId: string): void {
+    const running = this.running.get(jobId);
+    if (!running || running.abortReason?.code === 'TASKYARD_ERR_LOCK_LOST') return;
+    running.abortReason = { code: 'TASKYARD_ERR_LOCK_LOST', message: 'This worker lost the job (it stalled); another run replaces this one' };
+    running.execution.abort(running.abortReason);
+    running.timers.push(
+      setTimeout(
+        () => running.execution.kill({ name: 'LockLostError', message: running.abortReason!.message, code: 'TASKYARD_ERR_LOCK_LOST' }),
+        this.cancelGraceMs,
+      ),
+    );
+  }
+
   private rememberCancel(jobId: string): void {
     const now = Date.now();
     this.recentCancels.set(jobId, now);
@@ -136,17 +160,25 @@ export class WorkerRuntime {
     running.execution.abort(reason);
   }
 
-  private async process(job: EngineJob): Promise<unknown> {
+  private async process(queued: EngineJob): Promise<unknown> {
+    const task = this.options.registry.get(queued.task);
+    if (!task) {
+      const writer = new JobEventWriter(this.options.log, queued.id, { onError: (error) => this.logWriteError(error, queued.id) });
+      await writer.write(...failure(queued.attempt, { code: 'TASKYARD_ERR_UNKNOWN_TASK', message: `No task named "${queued.task}" is registered on this worker` }, 'failed'));
+      throw new NoRetryError(`Unknown task ${queued.task}`);
+    }
+    // Every run takes the job's next fence; it is also the attempt number users see.
+    const fence = await this.options.log.beginAttempt(queued.id);
+    if (fence === undefined) throw new NoRetryError(`Job ${queued.id} is not in history`);
+    const job: EngineJob = { ...queued, attempt: fence };
+    // Retries are BullMQ's to count: a re-run after a stall is an extra run, not a retry.
+    const retry = { left: queued.attempt < queued.maxAttempts, delayMs: backoffDelay(task, queued.attempt) };
     const writer = new JobEventWriter(this.options.log, job.id, {
       progressIntervalMs: this.options.progressIntervalMs ?? 100,
-      onError: (error) => this.options.logger.error({ err: error, jobId: job.id }, 'could not write job events'),
+      fence,
+      onFenced: () => this.lockLost(job.id),
+      onError: (error) => this.logWriteError(error, job.id),
     });
-    const task = this.options.registry.get(job.task);
-    if (!task) {
-      await writer.write(...failure(job, { code: 'TASKYARD_ERR_UNKNOWN_TASK', message: `No task named "${job.task}" is registered on this worker` }, 'failed'));
-      throw new NoRetryError(`Unknown task ${job.task}`);
-    }
-    await writer.write({ type: 'status', data: { status: 'active', attempt: job.attempt } });
 
     const execution = this.executor.start(task, { jobId: job.id, attempt: job.attempt, input: job.input }, (type, data) =>
       writer.emit(type, data),
@@ -160,15 +192,25 @@ export class WorkerRuntime {
     try {
       if (this.recentCancels.has(job.id)) this.cancelRunning(job.id);
       const outcome = await execution.outcome;
+      if (running.abortReason?.code === 'TASKYARD_ERR_LOCK_LOST' || !(await queued.holdsLock())) {
+        // Another run owns the job now: this one must not add an ending to its log.
+        this.lockLost(job.id);
+        throw new Error(`Job ${job.id}: this worker lost the job's lock; another run replaces this one`);
+      }
       if (outcome.ok) {
         await writer.write({ type: 'result', data: outcome.result }, { type: 'status', data: { status: 'completed', attempt: job.attempt } });
         return outcome.result;
       }
-      return await this.fail(job, task, writer, running, outcome.error);
+      return await this.fail(job, task, writer, running, outcome.error, retry);
     } finally {
       for (const timer of running.timers) clearTimeout(timer);
       this.running.delete(job.id);
     }
+  }
+
+  private logWriteError(error: unknown, jobId: string): void {
+    if (error instanceof FencedError) this.options.logger.warn({ jobId }, error.message);
+    else this.options.logger.error({ err: error, jobId }, 'could not write job events');
   }
 
   private armTimeLimits(task: AnyTask, running: Running): void {
@@ -196,7 +238,7 @@ export class WorkerRuntime {
     }
   }
 
-  private async fail(job: EngineJob, task: AnyTask, writer: JobEventWriter, running: Running, raw: SerializedError): Promise<never> {
+  private async fail(job: EngineJob, task: AnyTask, writer: JobEventWriter, running: Running, raw: SerializedError, retry: { left: boolean; delayMs: number }): Promise<never> {
     const reason = running.abortReason?.code;
     if (reason === 'TASKYARD_ERR_SHUTDOWN') {
       await writer.write({ type: 'status', data: { status: 'queued', attempt: job.attempt, reason: 'The worker shut down; the job will run again' } });
@@ -207,7 +249,7 @@ export class WorkerRuntime {
     if (reason === 'TASKYARD_ERR_CANCELLED' || raw.code === 'TASKYARD_ERR_CANCELLED') {
       error.code = 'TASKYARD_ERR_CANCELLED';
       if (raw.code !== 'TASKYARD_ERR_CANCELLED') error.message = 'The job was cancelled';
-      await writer.write(...failure(job, error, 'cancelled'));
+      await writer.write(...failure(job.attempt, error, 'cancelled'));
       throw new NoRetryError(error.message);
     }
     if (raw.code === 'TASKYARD_ERR_HARD_TIMEOUT') error.code = 'TASKYARD_ERR_HARD_TIMEOUT';
@@ -218,20 +260,20 @@ export class WorkerRuntime {
     else if (raw.permanent) error.code = 'TASKYARD_ERR_PERMANENT';
 
     const permanent = error.code === 'TASKYARD_ERR_PERMANENT' || error.code === 'TASKYARD_ERR_INVALID_INPUT';
-    if (!permanent && job.attempt < job.maxAttempts) {
-      const delayMs = backoffDelay(task, job.attempt);
+    if (!permanent && retry.left) {
+      const { delayMs } = retry;
       await writer.write({ type: 'error', data: error }, { type: 'status', data: { status: 'retrying', attempt: job.attempt, delayMs } });
       throw new Error(error.message);
     }
-    await writer.write(...failure(job, error, 'failed'));
+    await writer.write(...failure(job.attempt, error, 'failed'));
     throw new NoRetryError(error.message);
   }
 }
 
-function failure(job: EngineJob, error: JobError, status: 'failed' | 'cancelled'): NewEvent[] {
+function failure(attempt: number, error: JobError, status: 'failed' | 'cancelled'): NewEvent[] {
   return [
-    { type: 'error', data: { ...error, attempt: job.attempt } },
-    { type: 'status', data: { status, attempt: job.attempt } },
+    { type: 'error', data: { ...error, attempt } },
+    { type: 'status', data: { status, attempt } },
   ];
 }
 

@@ -3,7 +3,7 @@ import type { EventType } from '../events/types.js';
 
 /** Why a running job's signal was aborted. */
 export interface AbortReasonData {
-  code: 'TASKYARD_ERR_CANCELLED' | 'TASKYARD_ERR_SOFT_TIMEOUT' | 'TASKYARD_ERR_SHUTDOWN';
+  code: 'TASKYARD_ERR_CANCELLED' | 'TASKYARD_ERR_SOFT_TIMEOUT' | 'TASKYARD_ERR_SHUTDOWN' | 'TASKYARD_ERR_LOCK_LOST';
   message: string;
 }
 

@@ -1,24 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createTaskyard, type Taskyard, type TaskyardOptions } from '../../src/taskyard.js';
 
 /** The real PostgreSQL every test machine runs (CI included). */
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-export type BackendName = 'pglite' | 'postgres';
-/** The behavioural suite runs once per backend. */
-export const BACKENDS: readonly BackendName[] = ['pglite', 'postgres'];
+/** The real Redis every test machine runs (no persistence). */
+export const REDIS_URL = `redis://127.0.0.1:${process.env.TEST_REDIS_PORT ?? 6379}`;
+
+export type BackendName = 'pglite' | 'postgres' | 'redis';
+/** The behavioural suite runs once per backend ('redis' keeps history in PostgreSQL). */
+export const BACKENDS: readonly BackendName[] = ['pglite', 'postgres', 'redis'];
 
 export function uniqueName(prefix = 't'): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;
 }
 
-/** Options that give a test its own database: a fresh in-memory PGlite, or fresh schemas on PostgreSQL. */
+/**
+ * Options that give a test its own storage: a fresh in-memory PGlite, fresh
+ * schemas on PostgreSQL, plus (for redis) a Redis key prefix of its own.
+ */
 export function isolatedStorage(backend: BackendName): Partial<TaskyardOptions> {
   if (backend === 'pglite') return { dataDir: 'memory://' };
   const suffix = randomBytes(5).toString('hex');
-  return { databaseUrl: DATABASE_URL, historySchema: `ty_${suffix}`, engineSchema: `bq_${suffix}` };
+  const postgres = { databaseUrl: DATABASE_URL, historySchema: `ty_${suffix}`, engineSchema: `bq_${suffix}` };
+  return backend === 'redis' ? { ...postgres, redisUrl: REDIS_URL, redisPrefix: `ty_${suffix}` } : postgres;
 }
 
 export interface StartedTaskyard {
@@ -53,8 +61,9 @@ export async function startTaskyard(backend: BackendName, options: Partial<Tasky
   };
 }
 
-/** Drops the schemas a postgres test created. */
+/** Drops the schemas (and Redis keys) a test created. */
 export async function dropSchemas(options: Partial<TaskyardOptions>): Promise<void> {
+  if (options.redisUrl && options.redisPrefix) await deleteRedisKeys(options.redisUrl, options.redisPrefix);
   if (!options.databaseUrl) return;
   const client = new pg.Client({ connectionString: options.databaseUrl });
   await client.connect();
@@ -64,6 +73,21 @@ export async function dropSchemas(options: Partial<TaskyardOptions>): Promise<vo
     }
   } finally {
     await client.end();
+  }
+}
+
+/** Deletes every key of a prefix: BullMQ's `{prefix}:…` and the event log's `{prefix:pN}:…`. */
+export async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 }
 

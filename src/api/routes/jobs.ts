@@ -7,6 +7,8 @@ import type { ApiDeps } from '../deps.js';
 import { errorSchema, jobLinks, jobView, jobViewSchema } from '../job-view.js';
 import { storableProblem } from '../../history/storable.js';
 import { parseOr400 } from '../validate.js';
+import { Admission } from '../admission.js';
+import { findJob, withLoggedEvents } from '../find-job.js';
 
 const MAX_DELAY_MS = 365 * 24 * 3600 * 1000;
 
@@ -35,6 +37,7 @@ const JobParams = z.object({ id: z.string().min(1).max(100) });
 const TaskParams = z.object({ task: z.string().min(1).max(100) });
 
 export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): void {
+  const admission = new Admission(deps.engine, deps.maxWaiting);
   app.post(
     '/tasks/:task/jobs',
     {
@@ -53,7 +56,7 @@ export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): 
             attempts: { type: 'integer', minimum: 1, maximum: 100 },
           },
         },
-        response: { 200: jobViewSchema, 202: jobViewSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema, 413: errorSchema, 415: errorSchema },
+        response: { 200: jobViewSchema, 202: jobViewSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema, 413: errorSchema, 415: errorSchema, 429: errorSchema, 503: errorSchema },
       },
     },
     async (request, reply) => {
@@ -71,6 +74,10 @@ export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): 
 
       const attempts = body.attempts ?? task.retry.attempts;
       const delayMs = body.delayMs ?? 0;
+      // Before anything is stored: a refused job leaves no trace.
+      await admission.admit(task.queue).catch((error: unknown) => {
+        throw error instanceof TaskyardError ? error : new TaskyardError('TASKYARD_ERR_NOT_READY', 'The queue engine is unreachable; try again shortly');
+      });
       const { job, created, sameInput } = await deps.store.insert({
         id: uuidv7(),
         task: task.name,
@@ -102,14 +109,18 @@ export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): 
           backoff: task.retry.backoff,
         });
       } catch (error) {
-        request.log.error({ err: error, jobId: job.id }, 'enqueue failed');
-        await deps.store
-          .append(job.id, [
-            { type: 'error', data: { code: 'TASKYARD_ERR_ENQUEUE_FAILED', message: 'The job could not be enqueued' } },
-            { type: 'status', data: { status: 'failed' } },
-          ])
-          .catch(() => undefined);
-        throw new TaskyardError('TASKYARD_ERR_ENQUEUE_FAILED');
+        request.log.warn({ err: error, jobId: job.id }, 'enqueue failed');
+        // The client is told the job was not accepted: it must not linger in history
+        // (nor hold its idempotency key). Should even that fail, it stays as failed.
+        await deps.store.delete(job.id).catch(() =>
+          deps.log
+            .append(job.id, [
+              { type: 'error', data: { code: 'TASKYARD_ERR_ENQUEUE_FAILED', message: 'The job could not be enqueued' } },
+              { type: 'status', data: { status: 'failed' } },
+            ])
+            .catch(() => undefined),
+        );
+        throw new TaskyardError('TASKYARD_ERR_ENQUEUE_FAILED', 'The queue engine is unreachable; the job was not accepted. Try again shortly.');
       }
       return reply
         .status(202)
@@ -130,7 +141,7 @@ export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): 
     },
     async (request) => {
       const { id } = parseOr400(JobParams, request.params, 'path');
-      const job = await deps.store.get(id);
+      const job = await findJob(deps, id);
       if (!job) throw new TaskyardError('TASKYARD_ERR_JOB_NOT_FOUND', `No job with id "${id}"`);
       return jobView(prefix, job);
     },
@@ -183,13 +194,13 @@ export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): 
     },
     async (request, reply) => {
       const { id } = parseOr400(JobParams, request.params, 'path');
-      const job = await deps.store.requestCancel(id);
+      const job = await withLoggedEvents(deps, await deps.store.requestCancel(id));
       if (!job) throw new TaskyardError('TASKYARD_ERR_JOB_NOT_FOUND', `No job with id "${id}"`);
       if (isTerminalStatus(job.status)) {
         throw new TaskyardError('TASKYARD_ERR_JOB_FINISHED', `The job has already finished (${job.status})`, { status: job.status });
       }
       if (await deps.engine.remove(job.queue, id)) {
-        await deps.store.append(id, [
+        await deps.log.append(id, [
           { type: 'error', data: { code: 'TASKYARD_ERR_CANCELLED', message: 'The job was cancelled before it ran' } },
           { type: 'status', data: { status: 'cancelled' } },
         ]);

@@ -1,0 +1,178 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { connectRedis, type RedisClient, type RedisTarget } from '../engine/redis-connection.js';
+import type { JobStore } from '../history/jobs.js';
+import type { Logger } from '../logger.js';
+import { entryFields } from './redis-event-log.js';
+import { PARTITIONS, type RedisKeys } from './redis-keys.js';
+import type { EventType, JobEvent } from './types.js';
+
+const GROUP = 'projector';
+const BATCH = 500;
+const BLOCK_MS = 2000;
+/** A consumer with nothing pending and silent this long is gone: drop it from the group. */
+const FORGET_CONSUMER_MS = 3600_000;
+
+export interface RedisProjectorOptions {
+  target: RedisTarget;
+  /** For acks, claims and trims (non-blocking commands). */
+  client: RedisClient;
+  keys: RedisKeys;
+  store: JobStore;
+  logger: Logger;
+  /**
+   * Entries another consumer took but has not acknowledged for this long are
+   * claimed (their consumer is taken for dead).
+   * @defaultValue 30000
+   */
+  claimIdleMs?: number;
+}
+
+type StreamEntry = [id: string, fields: string[]];
+
+/**
+ * Copies the Redis event log into history. Every API instance is a consumer of
+ * one group per partition stream, so each entry is projected by one instance;
+ * an entry is acknowledged only once its history write committed (a crash
+ * before that leaves it pending, and a live instance claims it with XAUTOCLAIM).
+ * The write is idempotent on (job, seq), so an entry projected twice is stored
+ * once. Acknowledged entries are trimmed from the partition stream.
+ */
+export class RedisProjector {
+  readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly readers: RedisClient[] = [];
+  private readonly loops: Promise<void>[] = [];
+  private stopped = false;
+  private readonly claimIdleMs: number;
+  private lastWarning = 0;
+  /** Entries projected by this instance (for tests and metrics). */
+  projected = 0;
+
+  constructor(private readonly options: RedisProjectorOptions) {
+    this.claimIdleMs = options.claimIdleMs ?? 30_000;
+  }
+
+  async start(): Promise<void> {
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      const stream = this.options.keys.partitionStream(partition);
+      await this.options.client.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM').catch((error: unknown) => {
+        if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
+      });
+    }
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      // Blocking reads hold their connection: one per partition.
+      const reader = connectRedis(this.options.target, { maxRetriesPerRequest: null });
+      reader.on('error', () => undefined);
+      this.readers.push(reader);
+      this.loops.push(this.run(partition, reader));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const reader of this.readers) reader.disconnect();
+    await Promise.allSettled(this.loops);
+  }
+
+  private async run(partition: number, reader: RedisClient): Promise<void> {
+    const stream = this.options.keys.partitionStream(partition);
+    // Our own pending entries first (none for a new consumer), then new ones.
+    let backlog = true;
+    let nextClaim = 0;
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        if (Date.now() >= nextClaim) {
+          await this.claim(stream);
+          nextClaim = Date.now() + Math.max(1000, this.claimIdleMs / 2);
+        }
+        const reply = (backlog
+          ? await reader.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', BATCH, 'STREAMS', stream, '0')
+          : await reader.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', stream, '>')) as
+          | Array<[string, StreamEntry[]]>
+          | null;
+        const entries = reply?.[0]?.[1] ?? [];
+        if (backlog && entries.length === 0) backlog = false;
+        if (entries.length > 0) {
+          await this.project(stream, entries);
+          await this.trim(stream);
+        }
+        failures = 0;
+      } catch (error) {
+        if (this.stopped) break;
+        // History or Redis is away: the entries stay pending; read them again when it is back.
+        backlog = true;
+        failures++;
+        this.warn(error, partition);
+        await sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
+      }
+    }
+  }
+
+  private async project(stream: string, entries: readonly StreamEntry[]): Promise<void> {
+    const events: JobEvent[] = [];
+    for (const [, fields] of entries) {
+      const map = entryFields(fields);
+      const jobId = map.get('j');
+      const seq = Number(map.get('s'));
+      if (!jobId || !Number.isInteger(seq)) continue;
+      events.push({ jobId, seq, type: map.get('t') as EventType, data: JSON.parse(map.get('d') ?? 'null') as unknown, at: map.get('a') ?? new Date().toISOString() });
+    }
+    await this.options.store.project(events);
+    await this.options.client.xack(stream, GROUP, ...entries.map(([id]) => id));
+    this.projected += entries.length;
+  }
+
+  /** Takes over entries that a dead consumer read but never acknowledged. */
+  private async claim(stream: string): Promise<void> {
+    let cursor = '0-0';
+    do {
+      const [next, entries] = (await this.options.client.xautoclaim(stream, GROUP, this.consumer, this.claimIdleMs, cursor, 'COUNT', BATCH)) as [
+        string,
+        StreamEntry[],
+        string[]?,
+      ];
+      const live = entries.filter((entry): entry is StreamEntry => Array.isArray(entry) && Array.isArray(entry[1]));
+      if (live.length > 0) await this.project(stream, live);
+      cursor = next;
+    } while (cursor !== '0-0' && !this.stopped);
+    await this.forgetIdleConsumers(stream);
+  }
+
+  private async forgetIdleConsumers(stream: string): Promise<void> {
+    const consumers = (await this.options.client.xinfo('CONSUMERS', stream, GROUP)) as Array<Array<string | number>>;
+    for (const fields of consumers) {
+      const info = new Map<string, string | number>();
+      for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]!);
+      const name = String(info.get('name'));
+      if (name !== this.consumer && Number(info.get('pending')) === 0 && Number(info.get('idle')) > FORGET_CONSUMER_MS) {
+        await this.options.client.xgroup('DELCONSUMER', stream, GROUP, name);
+      }
+    }
+  }
+
+  /** Drops what every consumer has acknowledged: the oldest pending entry, or else all that the group has read. */
+  private async trim(stream: string): Promise<void> {
+    const pending = (await this.options.client.xpending(stream, GROUP)) as [number, string | null, string | null, unknown];
+    let minId = pending[0] > 0 ? pending[1] : undefined;
+    if (!minId) {
+      const groups = (await this.options.client.xinfo('GROUPS', stream)) as Array<Array<string | number>>;
+      for (const fields of groups) {
+        const i = fields.indexOf('name');
+        if (fields[i + 1] !== GROUP) continue;
+        const j = fields.indexOf('last-delivered-id');
+        minId = String(fields[j + 1]);
+      }
+    }
+    if (minId && minId !== '0-0') await this.options.client.xtrim(stream, 'MINID', '~', minId);
+  }
+
+  private warn(error: unknown, partition: number): void {
+    const now = Date.now();
+    if (now - this.lastWarning < 10_000) return;
+    this.lastWarning = now;
+    this.options.logger.warn({ err: error, partition }, 'projector: history write failed; events stay in Redis and will be written when it is back');
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
