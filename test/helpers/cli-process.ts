@@ -8,7 +8,7 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const ENTRY = path.join(ROOT, 'test/helpers/cli-entry.ts');
 
 /** Settings a developer's shell may carry; a spawned CLI must see only its flags. */
-const CONFIG_ENV = ['PORT', 'HOST', 'DATABASE_URL', 'TASKYARD_DATA_DIR', 'TASKYARD_TASKS', 'TASKYARD_QUEUES', 'TASKYARD_CONCURRENCY', 'LOG_LEVEL'];
+const CONFIG_ENV = ['PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL', 'TASKYARD_REDIS_PREFIX', 'TASKYARD_MAX_WAITING', 'TASKYARD_DATA_DIR', 'TASKYARD_TASKS', 'TASKYARD_QUEUES', 'TASKYARD_CONCURRENCY', 'LOG_LEVEL'];
 
 export interface CliProcess {
   readonly child: ChildProcess;
