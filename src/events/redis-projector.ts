@@ -164,7 +164,7 @@ export class RedisProjector {
         minId = String(fields[j + 1]);
       }
     }
-    if (minId && minId !== '0-0') await this.options.client.xtrim(stream, 'MINID', '~', minId);
+    if (minId && minId !== '0-0') await this.options.client.xtrim(stream, 'MINID', minId);
   }
 
   private warn(error: unknown, partition: number): void {
