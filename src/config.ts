@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { REDIS_URL_PATTERN } from './engine/redis-connection.js';
+import { parseRedisUrl, REDIS_URL_PATTERN } from './engine/redis-connection.js';
 import { TaskyardError } from './errors.js';
 
 const QUEUE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
@@ -29,7 +29,18 @@ export const ConfigSchema = z.object({
    * `redis://`, `rediss://`, `redis+sentinel://s1:26379,s2:26379/<master>`,
    * `redis+cluster://n1:7000,n2:7001`. (env REDIS_URL)
    */
-  redisUrl: z.string().regex(REDIS_URL_PATTERN, 'must be a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL').optional(),
+  redisUrl: z
+    .string()
+    .regex(REDIS_URL_PATTERN, 'must be a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL')
+    .superRefine((url, ctx) => {
+      if (!REDIS_URL_PATTERN.test(url)) return;
+      try {
+        parseRedisUrl(url);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .optional(),
   /** Prefix of every Redis key and channel Taskyard uses; deployments sharing a Redis differ here. @defaultValue taskyard (env TASKYARD_REDIS_PREFIX) */
   redisPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-"').default('taskyard'),
   /**
