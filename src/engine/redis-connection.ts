@@ -14,6 +14,9 @@ export type RedisTarget =
   | { kind: 'sentinel'; sentinels: Array<{ host: string; port: number }>; name: string; options: RedisOptions }
   | { kind: 'cluster'; nodes: Array<{ host: string; port: number }>; options: RedisOptions };
 
+/** `host`, `host:port`, `[ipv6]` or `[ipv6]:port`. */
+const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/;
+
 export const REDIS_URL_PATTERN = /^(redis|rediss|redis\+sentinel|redis\+cluster):\/\/./;
 
 export function parseRedisUrl(url: string): RedisTarget {
@@ -25,14 +28,15 @@ export function parseRedisUrl(url: string): RedisTarget {
   const at = rest.lastIndexOf('@');
   const auth = at >= 0 ? rest.slice(0, at) : '';
   const [hostList = '', ...path] = (at >= 0 ? rest.slice(at + 1) : rest).split('/');
+  const defaultPort = scheme === 'redis+sentinel' ? 26379 : 6379;
   const hosts = hostList
     .split(',')
     .filter(Boolean)
     .map((entry) => {
-      const colon = entry.lastIndexOf(':');
-      const port = colon >= 0 ? Number(entry.slice(colon + 1)) : scheme === 'redis+sentinel' ? 26379 : 6379;
-      const host = colon >= 0 ? entry.slice(0, colon) : entry;
-      if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`bad host "${entry}" in Redis URL`);
+      const match = HOST_PORT.exec(entry);
+      const host = match?.[1] ?? match?.[2];
+      const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
+      if (!host || port <= 0 || port > 65535) throw new Error(`bad host "${entry}" in Redis URL`);
       return { host, port };
     });
   if (hosts.length === 0) throw new Error('the Redis URL names no host');
@@ -44,10 +48,17 @@ export function parseRedisUrl(url: string): RedisTarget {
     if (username) options.username = username;
     if (password) options.password = password;
   }
-  if (scheme === 'redis+cluster') return { kind: 'cluster', nodes: hosts, options };
-  const [name, db] = path;
+  if (scheme === 'redis+cluster') {
+    if (path.some(Boolean)) throw new Error('a redis+cluster:// URL has no path: a Redis Cluster has only database 0');
+    return { kind: 'cluster', nodes: hosts, options };
+  }
+  const [name, db, ...extra] = path;
   if (!name) throw new Error('a redis+sentinel:// URL ends with /<master name>');
-  if (db !== undefined && db !== '') options.db = Number(db);
+  if (extra.some(Boolean)) throw new Error('a redis+sentinel:// URL ends with /<master name>[/<db>]');
+  if (db !== undefined && db !== '') {
+    if (!/^\d+$/.test(db)) throw new Error(`bad database "${db}" in Redis URL (a number)`);
+    options.db = Number(db);
+  }
   return { kind: 'sentinel', sentinels: hosts, name: decodeURIComponent(name), options };
 }
 

@@ -1,69 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  BACKENDS,
-  getJson,
-  postJson,
-  readSse,
-  type StartedTaskyard,
-  useTaskyard,
-} from '../helpers/taskyard.js';
-
-/** arctan(1/x) scaled by `scale`, by its Taylor series in BigInt. */
-function arccotScaled(x: bigint, scale: bigint): bigint {
-  const x2 = x * x;
-  let power = scale / x; // scale / x^(2k+1)
-  let sum = power;
-  for (let k = 1n; power !== 0n; k++) {
-    power /= x2;
-    const term = power / (2n * k + 1n);
-    sum += k % 2n === 1n ? -term : term;
-  }
-  return sum;
-}
-
-/** π's first `count` digits ("3141…"), by Machin's formula: π = 16·arctan(1/5) − 4·arctan(1/239). */
-function machinPi(count: number): string {
-  const guard = 20;
-  const scale = 10n ** BigInt(count - 1 + guard);
-  const pi = 16n * arccotScaled(5n, scale) - 4n * arccotScaled(239n, scale);
-  return pi.toString().slice(0, count);
-}
+import { BACKENDS, getJson, postJson, readSse, type StartedTaskyard, useTaskyard } from '../helpers/taskyard.js';
+import { computePiCase } from './core-cases.js';
 
 for (const backend of BACKENDS) {
   describe(`compute-pi [${backend}]`, () => {
     let ty!: StartedTaskyard;
     useTaskyard(backend, {}, (started) => (ty = started));
 
-    test('1000 digits: the result is π, and each digit arrives once, in order, as a partial', async () => {
-      const expected = machinPi(1000);
-      assert.equal(expected.slice(0, 10), '3141592653', 'the reference itself is π');
-
-      const accepted = await postJson(`${ty.url}/v1/tasks/compute-pi/jobs`, { input: { digits: 1000 } });
-      assert.equal(accepted.status, 202);
-      const events = await readSse(`${ty.url}${accepted.body.links.events}`);
-
-      assert.deepEqual(
-        events.map((e) => e.id),
-        events.map((_, i) => i + 1),
-        'seqs start at 1 with no gap',
-      );
-      const partials = events.filter((e) => e.event === 'partial');
-      assert.equal(partials.length, 1000);
-      assert.deepEqual(
-        partials.map((e) => e.data.position),
-        Array.from({ length: 1000 }, (_, i) => i + 1),
-      );
-      assert.equal(partials.map((e) => String(e.data.digit)).join(''), expected);
-
-      const statuses = events.filter((e) => e.event === 'status').map((e) => e.data.status);
-      assert.deepEqual(statuses, ['queued', 'active', 'completed']);
-      assert.equal(events.find((e) => e.event === 'result')?.data, expected);
-
-      const job = await getJson(`${ty.url}/v1/jobs/${accepted.body.id}`);
-      assert.equal(job.body.status, 'completed');
-      assert.equal(job.body.result, expected);
-    });
+    test('1000 digits: the result is π, and each digit arrives once, in order, as a partial', () => computePiCase(ty, 1000));
 
     test('1 digit is "3"', async () => {
       const accepted = await postJson(`${ty.url}/v1/tasks/compute-pi/jobs`, { input: { digits: 1 } });

@@ -1,122 +1,33 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  BACKENDS,
-  getJson,
-  postJson,
-  readSse,
-  waitForTerminal,
-  type StartedTaskyard,
-  useTaskyard,
-} from '../helpers/taskyard.js';
-
-interface SseEvent {
-  id: number;
-  event: string;
-  data: any;
-}
-
-/**
- * Reads an SSE response frame by frame, as a browser would. Stops after
- * `stopAfter` events (aborting the connection), or when the server closes it.
- */
-async function streamSse(
-  url: string,
-  headers: Record<string, string> = {},
-  stopAfter = Infinity,
-): Promise<{ events: SseEvent[]; closedByServer: boolean }> {
-  const controller = new AbortController();
-  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
-  assert.equal(res.status, 200, `SSE ${url} answered ${res.status}`);
-  assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  const events: SseEvent[] = [];
-  let buffer = '';
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return { events, closedByServer: true };
-    buffer += decoder.decode(value, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const frame = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const fields: Record<string, string> = {};
-      for (const line of frame.split('\n')) {
-        const match = /^(id|event|data): ?(.*)$/.exec(line);
-        if (match) fields[match[1]!] = match[2]!;
-      }
-      if (fields.id === undefined) continue; // retry: / comments
-      events.push({ id: Number(fields.id), event: fields.event ?? 'message', data: JSON.parse(fields.data ?? 'null') });
-      if (events.length >= stopAfter) {
-        controller.abort();
-        await reader.cancel().catch(() => undefined);
-        return { events, closedByServer: false };
-      }
-    }
-  }
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
-}
-
-/** Exactly 1..N, each once, ending with the completed status. */
-function assertWholeLog(events: SseEvent[]): void {
-  assert.deepEqual(
-    events.map((e) => e.id),
-    range(1, events.length),
-    'seqs 1..N, contiguous, no duplicate',
-  );
-  const last = events[events.length - 1];
-  assert.equal(last?.event, 'status');
-  assert.equal(last?.data.status, 'completed');
-  const result = events.find((e) => e.event === 'result');
-  assert.equal(typeof result?.data, 'string');
-  assert.equal((result?.data as string).slice(0, 10), '3141592653');
-  assert.equal(events.filter((e) => e.event === 'partial').length, 60);
-}
+import { BACKENDS, getJson, postJson, readSse, waitForTerminal, type StartedTaskyard, useTaskyard } from '../helpers/taskyard.js';
+import { assertWholePiLog, range, sseResumeCase, startSlowPi, streamSse } from './core-cases.js';
 
 for (const backend of BACKENDS) {
   describe(`SSE resume and JSON polling [${backend}]`, () => {
     let ty!: StartedTaskyard;
     useTaskyard(backend, {}, (started) => (ty = started));
 
-    async function startPi(): Promise<{ id: string; events: string }> {
-      const accepted = await postJson(`${ty.url}/v1/tasks/compute-pi/jobs`, { input: { digits: 60, delayMs: 20 } });
-      assert.equal(accepted.status, 202);
-      return { id: accepted.body.id, events: `${ty.url}${accepted.body.links.events}` };
-    }
-
     // The tests that only read a finished job share one.
     let finished: Promise<{ id: string; events: string }> | undefined;
     function finishedPi(): Promise<{ id: string; events: string }> {
-      finished ??= startPi().then(async (job) => {
+      finished ??= startSlowPi(ty).then(async (job) => {
         await waitForTerminal(ty.url, job.id);
         return job;
       });
       return finished;
     }
 
-    test('a client that drops and reconnects with Last-Event-ID gets every event exactly once', async () => {
-      const job = await startPi();
-      const first = await streamSse(job.events, {}, 10);
-      assert.equal(first.closedByServer, false);
-      const lastSeen = first.events[first.events.length - 1]!.id;
-      const rest = await streamSse(job.events, { 'last-event-id': String(lastSeen) });
-      assert.equal(rest.closedByServer, true);
-      assert.equal(rest.events[0]?.id, lastSeen + 1, 'resumes right after the last event seen');
-      assertWholeLog([...first.events, ...rest.events]);
-    });
+    test('a client that drops and reconnects with Last-Event-ID gets every event exactly once', () => sseResumeCase(ty));
 
     test('a client that reconnects with ?after= gets every event exactly once', async () => {
-      const job = await startPi();
+      const job = await startSlowPi(ty);
       const first = await streamSse(job.events, {}, 10);
       const lastSeen = first.events[first.events.length - 1]!.id;
       const rest = await streamSse(`${job.events}?after=${lastSeen}`);
       assert.equal(rest.closedByServer, true);
       assert.equal(rest.events[0]?.id, lastSeen + 1);
-      assertWholeLog([...first.events, ...rest.events]);
+      assertWholePiLog([...first.events, ...rest.events]);
     });
 
     test('Last-Event-ID wins over ?after', async () => {
@@ -127,13 +38,13 @@ for (const backend of BACKENDS) {
       // And for less.
       const higher = await streamSse(`${job.events}?after=3`, { 'last-event-id': '40' });
       assert.equal(higher.events[0]?.id, 41);
-      assertWholeLog([...(await streamSse(job.events, {}, 40)).events, ...higher.events]);
+      assertWholePiLog([...(await streamSse(job.events, {}, 40)).events, ...higher.events]);
     });
 
     test('SSE on a finished job replays everything then closes; from its last seq it closes at once', async () => {
       const job = await finishedPi();
       const replay = await readSse(job.events);
-      assertWholeLog(replay);
+      assertWholePiLog(replay);
       const lastSeq = replay[replay.length - 1]!.id;
       const none = await streamSse(job.events, { 'last-event-id': String(lastSeq) });
       assert.equal(none.closedByServer, true);

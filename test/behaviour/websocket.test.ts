@@ -1,80 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import WebSocket from 'ws';
 import { BACKENDS, getJson, postJson, waitForTerminal, type StartedTaskyard, useTaskyard } from '../helpers/taskyard.js';
-
-const TERMINAL = ['completed', 'failed', 'cancelled'];
-
-/** A WebSocket client that keeps every message it receives, in order. */
-class Socket {
-  readonly messages: any[] = [];
-  private waiters: Array<() => void> = [];
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (raw) => {
-      this.messages.push(JSON.parse(raw.toString()));
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-    ws.on('close', () => {
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-  }
-
-  static open(baseUrl: string): Promise<Socket> {
-    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/v1/ws`);
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new Socket(ws)));
-      ws.once('error', reject);
-    });
-  }
-
-  get isOpen(): boolean {
-    return this.ws.readyState === WebSocket.OPEN;
-  }
-
-  send(message: unknown): void {
-    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
-  }
-
-  /** Resolves once `done(messages)` holds; fails if the socket closes first. */
-  async until(done: (messages: any[]) => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done(this.messages)) {
-      if (!this.isOpen) throw new Error(`socket closed while waiting for ${what}`);
-      if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.messages.slice(-5))}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 200);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /** Waits for the next error message after those already received. */
-  async nextError(): Promise<any> {
-    const from = this.messages.length;
-    await this.until((m) => m.slice(from).some((x) => x.error), 'an error message');
-    return this.messages.slice(from).find((x) => x.error);
-  }
-
-  eventsOf(jobId: string): any[] {
-    return this.messages.filter((m) => m.jobId === jobId && m.seq !== undefined);
-  }
-
-  hasTerminal(jobId: string): boolean {
-    return this.eventsOf(jobId).some((m) => m.type === 'status' && TERMINAL.includes(m.data?.status));
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
-}
+import { range, Socket, websocketTwoJobsCase } from './core-cases.js';
 
 for (const backend of BACKENDS) {
   describe(`WebSocket [${backend}]`, () => {
@@ -97,43 +24,7 @@ for (const backend of BACKENDS) {
       return accepted.body.id;
     }
 
-    test('one socket follows two jobs: each gets seq 1..N, in order, once, to its terminal status', async () => {
-      const pi = await enqueue('compute-pi', { digits: 30, delayMs: 10 });
-      const nap = await enqueue('sleep', { ms: 300, steps: 3 });
-      const socket = await open();
-      socket.send({ subscribe: pi });
-      socket.send({ subscribe: nap });
-      await socket.until(() => socket.hasTerminal(pi) && socket.hasTerminal(nap), 'both terminal statuses');
-
-      for (const [id, task] of [
-        [pi, 'compute-pi'],
-        [nap, 'sleep'],
-      ] as const) {
-        const events = socket.eventsOf(id);
-        assert.deepEqual(
-          events.map((e) => e.seq),
-          range(1, events.length),
-          `${task}: seqs 1..N, contiguous, no duplicate`,
-        );
-        for (const event of events) {
-          assert.equal(event.jobId, id);
-          assert.equal(typeof event.type, 'string');
-          assert.ok('data' in event);
-        }
-        const last = events[events.length - 1];
-        assert.equal(last.type, 'status');
-        assert.equal(last.data.status, 'completed');
-        // The socket saw what the durable log holds, no more, no less.
-        const log = await getJson(`${ty.url}/v1/jobs/${id}/events`);
-        assert.deepEqual(
-          events.map(({ seq, type, data }) => ({ seq, type, data })),
-          log.body.map(({ seq, type, data }: any) => ({ seq, type, data })),
-        );
-      }
-      assert.equal(socket.eventsOf(pi).filter((e) => e.type === 'partial').length, 30);
-      assert.deepEqual(socket.eventsOf(nap).find((e) => e.type === 'result')?.data, { sleptMs: 300, steps: 3 });
-      assert.equal(socket.messages.filter((m) => m.error).length, 0);
-    });
+    test('one socket follows two jobs: each gets seq 1..N, in order, once, to its terminal status', () => websocketTwoJobsCase(ty));
 
     test('subscribe with `after` skips the events up to it', async () => {
       const id = await enqueue('sleep', { ms: 30, steps: 3 });

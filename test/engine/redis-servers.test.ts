@@ -3,7 +3,14 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { startRedisCluster, startRedisServer, type RedisCluster, type RedisServer } from '../helpers/redis-servers.js';
+import {
+  startRedisCluster,
+  startRedisSentinel,
+  startRedisServer,
+  type RedisCluster,
+  type RedisSentinel,
+  type RedisServer,
+} from '../helpers/redis-servers.js';
 
 const run = promisify(execFile);
 
@@ -14,7 +21,7 @@ async function cli(port: number, ...args: string[]): Promise<string> {
 }
 
 describe('test-owned Redis servers', () => {
-  const started: Array<RedisServer | RedisCluster> = [];
+  const started: Array<RedisServer | RedisCluster | RedisSentinel> = [];
   after(() => Promise.all(started.map((server) => server.stop())));
 
   test('an appendonly server keeps an acknowledged write across kill() and restart()', async () => {
@@ -51,5 +58,18 @@ describe('test-owned Redis servers', () => {
     const perNode = await Promise.all(cluster.ports.map(async (port) => Number(await cli(port, 'dbsize'))));
     assert.equal(perNode.reduce((a, b) => a + b, 0), keys.length);
     assert.ok(perNode.filter((n) => n > 0).length >= 2, `keys landed on more than one node (${perNode.join(', ')})`);
+  });
+
+  test('a sentinel names the master it monitors, and stop() removes its directory', async () => {
+    const master = await startRedisServer();
+    started.push(master);
+    const sentinel = await startRedisSentinel(master.port);
+    started.push(sentinel);
+    assert.equal(sentinel.url, `redis+sentinel://127.0.0.1:${sentinel.port}/mymaster`);
+    assert.equal(await cli(sentinel.port, 'sentinel', 'get-master-addr-by-name', 'mymaster'), `127.0.0.1\n${master.port}`);
+
+    await sentinel.stop();
+    assert.equal(existsSync(sentinel.dir), false);
+    await assert.rejects(cli(sentinel.port, 'ping'), 'a stopped sentinel answers nothing');
   });
 });

@@ -1,8 +1,9 @@
 // Real, test-owned Redis servers (one per test that needs to kill, restart or
-// cluster one), so fault tests never touch the shared Redis on :6379.
+// cluster one, or put a Sentinel in front of one), so fault tests never touch
+// the shared Redis on :6379.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +45,22 @@ export interface RedisCluster {
   /** `redis+cluster://127.0.0.1:<p1>,127.0.0.1:<p2>,…` */
   readonly url: string;
   /** Kills every node and removes the cluster's directory. */
+  stop(): Promise<void>;
+}
+
+export interface RedisSentinelOptions {
+  /** The name Sentinel knows the master by. @defaultValue 'mymaster' */
+  masterName?: string;
+}
+
+export interface RedisSentinel {
+  readonly port: number;
+  readonly masterName: string;
+  /** `redis+sentinel://127.0.0.1:<port>/<masterName>` */
+  readonly url: string;
+  /** The sentinel's own temporary directory (`sentinel.conf`, which Sentinel rewrites, and `sentinel.log`). */
+  readonly dir: string;
+  /** SIGTERM, waits for the exit, removes `dir`. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -292,6 +309,12 @@ function redisCli(args: readonly string[], timeoutMs = 5000): Promise<{ stdout: 
   });
 }
 
+/** Every key matching `pattern` on the one server at `port` (a Cluster node: that node's keys only). */
+export async function scanKeys(port: number, pattern: string): Promise<string[]> {
+  const { stdout } = await redisCli(['-p', String(port), '--scan', '--pattern', pattern]);
+  return stdout.split('\n').filter(Boolean);
+}
+
 /**
  * Starts `masters` cluster-enabled redis-servers (no replicas), joins them with
  * `redis-cli --cluster create`, and resolves once every node reports cluster_state:ok.
@@ -355,5 +378,50 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     nodes: ports.map((port) => ({ host: '127.0.0.1' as const, port })),
     url: `redis+cluster://${ports.map((port) => `127.0.0.1:${port}`).join(',')}`,
     stop,
+  };
+}
+
+/**
+ * Starts one `redis-server --sentinel` monitoring the master on `masterPort`
+ * (quorum 1), and resolves once it answers PING and names that master.
+ */
+export async function startRedisSentinel(masterPort: number, options: RedisSentinelOptions = {}): Promise<RedisSentinel> {
+  requireOnPath('redis-server');
+  const masterName = options.masterName ?? 'mymaster';
+  const dir = await makeDir('taskyard-redis-sentinel-');
+  // Sentinel rewrites its config file: it must be a writable file of its own.
+  const conf = path.join(dir, 'sentinel.conf');
+  await writeFile(conf, `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 1\nsentinel down-after-milliseconds ${masterName} 2000\n`);
+  const args = [conf, '--sentinel', '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no'];
+  let running: Running | undefined;
+  let port: number;
+  try {
+    const started = await launchOnPort(() => args, undefined, () => path.join(dir, 'sentinel.log'));
+    running = started.running;
+    port = started.port;
+    const { stdout } = await redisCli(['-p', String(port), 'sentinel', 'get-master-addr-by-name', masterName]);
+    if (stdout.split('\n').map((line) => line.trim())[1] !== String(masterPort)) {
+      throw new Error(`the sentinel on port ${port} does not name master ${masterName} at port ${masterPort}: ${stdout}`);
+    }
+  } catch (err) {
+    await stopChild(running, 'SIGKILL');
+    await removeDir(dir);
+    throw err;
+  }
+  let removed = false;
+
+  return {
+    port,
+    masterName,
+    url: `redis+sentinel://127.0.0.1:${port}/${masterName}`,
+    dir,
+    async stop() {
+      await stopChild(running, 'SIGTERM');
+      running = undefined;
+      if (!removed) {
+        removed = true;
+        await removeDir(dir);
+      }
+    },
   };
 }

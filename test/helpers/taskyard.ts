@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import pg from 'pg';
+import { connectRedis, parseRedisUrl, untilReady } from '../../src/engine/redis-connection.js';
 import { createTaskyard, type Taskyard, type TaskyardOptions } from '../../src/taskyard.js';
 
 /** The real PostgreSQL every test machine runs (CI included). */
@@ -76,18 +77,27 @@ export async function dropSchemas(options: Partial<TaskyardOptions>): Promise<vo
   }
 }
 
-/** Deletes every key of a prefix: BullMQ's `{prefix}:…` and the event log's `{prefix:pN}:…`. */
+/**
+ * Deletes every key of a prefix: BullMQ's `{prefix}:…` and the event log's
+ * `{prefix:pN}:…`. Any Taskyard Redis URL works; a Cluster is scanned master by master.
+ */
 export async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
+  const client = connectRedis(parseRedisUrl(url));
+  client.on('error', () => undefined);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await untilReady(client, 5000);
+    const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 1000);
+        // One key per DEL: a Cluster node refuses a DEL whose keys span slots.
+        if (keys.length > 0) await node.pipeline(keys.map((key) => ['del', key])).exec();
+        cursor = next;
+      } while (cursor !== '0');
+    }
   } finally {
-    redis.disconnect();
+    client.disconnect();
   }
 }
 
