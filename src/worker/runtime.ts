@@ -169,7 +169,9 @@ export class WorkerRuntime {
     }
     // Every run takes the job's next fence; it is also the attempt number users see.
     const fence = await this.options.log.beginAttempt(queued.id);
-    if (fence === undefined) throw new NoRetryError(`Job ${queued.id} is not in history`);
+    // The job already ended (a worker died after writing its ending, before telling
+    // the queue), or is unknown: it must neither run nor end a second time.
+    if (fence === undefined) return null;
     const job: EngineJob = { ...queued, attempt: fence };
     // Retries are BullMQ's to count: a re-run after a stall is an extra run, not a retry.
     const retry = { left: queued.attempt < queued.maxAttempts, delayMs: backoffDelay(task, queued.attempt) };

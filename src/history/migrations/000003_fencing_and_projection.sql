@@ -5,7 +5,8 @@ ALTER TABLE jobs ADD COLUMN fence integer NOT NULL DEFAULT 0;
 
 -- Starts a run: takes the next fence and appends `status: active` with it as
 -- the attempt number, in one statement. Returns the fence, or NULL when the job
--- is not in history.
+-- is not in history or has already finished (its worker died after writing the
+-- ending but before telling the queue: the job must not run a second time).
 CREATE FUNCTION begin_attempt(p_job_id text)
 RETURNS integer
 LANGUAGE plpgsql
@@ -14,7 +15,9 @@ AS $$
 DECLARE
   v_fence integer;
 BEGIN
-  UPDATE jobs SET fence = fence + 1 WHERE id = p_job_id RETURNING fence INTO v_fence;
+  UPDATE jobs SET fence = fence + 1
+   WHERE id = p_job_id AND status NOT IN ('completed', 'failed', 'cancelled')
+  RETURNING fence INTO v_fence;
   IF v_fence IS NOT NULL THEN
     PERFORM append_events(p_job_id, jsonb_build_array(jsonb_build_object(
       'type', 'status', 'data', jsonb_build_object('status', 'active', 'attempt', v_fence))));
