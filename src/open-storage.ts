@@ -102,17 +102,20 @@ export async function openEventTransport(config: Config, logger: Logger, role: R
   }
   const target: RedisTarget = parseRedisUrl(config.redisUrl);
   const keys = new RedisKeys(config.redisPrefix);
+  // Appends wait out an outage; what API requests do fails fast (a 503, not a hang).
   const client: RedisClient = connectRedis(target);
-  client.on('error', () => undefined);
+  const fast: RedisClient = connectRedis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  for (const c of [client, fast]) c.on('error', () => undefined);
   const pubsub = new RedisPubSub(target);
   const close = async (): Promise<void> => {
     await pubsub.close();
-    await client.quit().catch(() => client.disconnect());
+    for (const c of [client, fast]) await c.quit().catch(() => c.disconnect());
   };
   try {
-    await untilReady(client, REDIS_START_TIMEOUT_MS, `Redis at ${config.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`);
-    const log = new RedisEventLog(client, keys, pubsub, store);
-    const cancelBus = redisCancelBus(client, pubsub, keys.cancelChannel);
+    const where = `Redis at ${config.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`;
+    await Promise.all([untilReady(client, REDIS_START_TIMEOUT_MS, where), untilReady(fast, REDIS_START_TIMEOUT_MS, where)]);
+    const log = new RedisEventLog(client, keys, pubsub, store, fast);
+    const cancelBus = redisCancelBus(fast, pubsub, keys.cancelChannel);
     const projector =
       role !== 'worker' && store ? new RedisProjector({ target, client, keys, store, logger, claimIdleMs: config.projectorClaimMs }) : undefined;
     return { log, cancelBus, projector, close };

@@ -15,5 +15,7 @@ export async function findJob(deps: Pick<ApiDeps, 'store' | 'log'>, id: string):
 /** The job with the events its log holds beyond its history row. */
 export async function withLoggedEvents(deps: Pick<ApiDeps, 'log'>, job: Job | undefined): Promise<Job | undefined> {
   if (!job || !deps.log.aheadOfHistory || isTerminalStatus(job.status)) return job;
-  return applyEvents(job, await deps.log.read(job.id, job.lastSeq));
+  // The log unreachable (Redis down): history alone is still an answer, a moment old.
+  const events = await deps.log.read(job.id, job.lastSeq).catch(() => []);
+  return applyEvents(job, events);
 }

@@ -31,12 +31,15 @@ export const PARTITION_MAXLEN = 1_000_000;
  * KEYS: job state hash, job log stream, partition stream.
  * ARGV: job id, fence ('' = none), time, terminal ('1'), job log maxlen,
  * partition maxlen, live ttl, finished ttl, notes channel, begin ('1'), then
- * (type, data json) pairs. Returns { first seq, fence }, or { -1, fence } when
- * the fence is stale.
+ * (type, data json) pairs. Returns { first seq, fence }, { -1, fence } when
+ * the fence is stale, or { -2, fence } when a run is begun on a finished job
+ * (a worker that died between the job's last event and telling the queue: the
+ * job must not run, nor end, a second time).
  */
 const APPEND_LUA = `
 local fence = tonumber(redis.call('HGET', KEYS[1], 'fence') or '0')
 if ARGV[10] == '1' then
+  if redis.call('HEXISTS', KEYS[1], 'done') == 1 then return {-2, fence} end
   fence = redis.call('HINCRBY', KEYS[1], 'fence', 1)
 elseif ARGV[2] ~= '' and tonumber(ARGV[2]) ~= fence then
   return {-1, fence}
@@ -59,7 +62,10 @@ if ARGV[10] == '1' then add('status', '{"status":"active","attempt":' .. fence .
 for i = 11, #ARGV, 2 do add(ARGV[i], ARGV[i + 1]) end
 redis.call('HSET', KEYS[1], 'seq', seq)
 local ttl = ARGV[7]
-if ARGV[4] == '1' then ttl = ARGV[8] end
+if ARGV[4] == '1' then
+  ttl = ARGV[8]
+  redis.call('HSET', KEYS[1], 'done', 1)
+end
 redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('EXPIRE', KEYS[2], ttl)
 return {first, fence}
@@ -76,12 +82,18 @@ export class RedisEventLog implements EventLog {
   readonly aheadOfHistory = true;
   private readonly appendScript: AppendFn;
 
+  /**
+   * @param client appends: waits out a Redis outage (a worker's events must not be lost).
+   * @param reader reads for API requests: fails at once while Redis is away, so
+   *   the request answers 503 instead of hanging.
+   * @param store history, for replays of what Redis no longer holds. Workers run without it.
+   */
   constructor(
-    private readonly client: RedisClient,
+    client: RedisClient,
     private readonly keys: RedisKeys,
     private readonly pubsub: RedisPubSub,
-    /** History, for replays of what Redis no longer holds. Workers run without it. */
     private readonly store?: JobStore,
+    private readonly reader: RedisClient = client,
   ) {
     if (!('tyAppend' in client)) client.defineCommand('tyAppend', { numberOfKeys: 3, lua: APPEND_LUA });
     const script = (client as unknown as { tyAppend: AppendFn }).tyAppend;
@@ -97,9 +109,10 @@ export class RedisEventLog implements EventLog {
     return events.map((event, i) => ({ jobId, seq: first + i, type: event.type, data: event.data ?? null, at }));
   }
 
-  async beginAttempt(jobId: string): Promise<number> {
-    const [, fence] = await this.run(jobId, new Date().toISOString(), '', false, true, [], []);
-    return fence;
+  /** Undefined when the job has already finished: it gets no new run. */
+  async beginAttempt(jobId: string): Promise<number | undefined> {
+    const [first, fence] = await this.run(jobId, new Date().toISOString(), '', false, true, [], []);
+    return first === -2 ? undefined : fence;
   }
 
   private run(
@@ -136,7 +149,7 @@ export class RedisEventLog implements EventLog {
    * the `queued` event that only history has) comes from history.
    */
   async read(jobId: string, after: number, limit = 1000): Promise<JobEvent[]> {
-    const entries = await this.client.xrange(this.keys.jobLog(jobId), `0-${after + 1}`, '+', 'COUNT', limit);
+    const entries = await this.reader.xrange(this.keys.jobLog(jobId), `0-${after + 1}`, '+', 'COUNT', limit);
     const fromStream = entries.map(([id, fields]) => toEvent(jobId, Number(id.slice(2)), fields));
     if (fromStream[0]?.seq === after + 1 || !this.store) return fromStream;
     const fromHistory = await this.store.events(jobId, after, limit);

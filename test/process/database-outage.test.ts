@@ -1,50 +1,9 @@
 // PostgreSQL goes away and comes back: the API says so with a 503 (never a 500),
 // stays alive, and works again once the database is back.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, describe, test } from 'node:test';
-import { DATABASE_URL, dropSchemas, getJson, isolatedStorage, postJson, startTaskyard, waitForTerminal, type StartedTaskyard } from '../helpers/taskyard.js';
-
-/** A TCP proxy in front of the real PostgreSQL that the test can cut and restore. */
-class CuttableProxy {
-  private server: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
-
-  async open(): Promise<void> {
-    if (this.server) return;
-    const target = new URL(DATABASE_URL);
-    this.server = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port || 5432), target.hostname);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(this.port, '127.0.0.1', resolve);
-    });
-    this.port = (this.server.address() as net.AddressInfo).port;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
-  }
-
-  get url(): string {
-    const url = new URL(DATABASE_URL);
-    url.port = String(this.port);
-    url.hostname = '127.0.0.1';
-    return url.toString();
-  }
-}
+import { CuttableProxy } from '../helpers/cuttable-proxy.js';
+import { dropSchemas, getJson, isolatedStorage, postJson, startTaskyard, waitForTerminal, type StartedTaskyard } from '../helpers/taskyard.js';
 
 describe('PostgreSQL outage [postgres]', () => {
   const proxy = new CuttableProxy();
