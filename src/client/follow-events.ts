@@ -31,9 +31,12 @@ const POLL_LIMIT = 1000;
 /**
  * A job's events after `options.after`, each exactly once and in seq order,
  * ending after the terminal status event. A dropped or silent stream is reopened
- * from the last seq yielded, with backoff, until `options.signal` aborts; an
- * event that skips a seq counts as a drop. A 4xx answer (other than 408/429)
- * or a malformed stream ends the iteration with a TaskyardHttpError.
+ * from the last seq yielded, with backoff, until `options.signal` aborts (a
+ * server that closes a slow client's stream with a `resume` frame is one such
+ * drop). A `progress` event may skip seqs: the server coalesced older progress
+ * for a client that fell behind. An event of another type that skips a seq
+ * counts as a drop. A 4xx answer (other than 408/429) or a malformed stream
+ * ends the iteration with a TaskyardHttpError.
  */
 export async function* followEvents(
   transport: Transport,
@@ -54,7 +57,9 @@ export async function* followEvents(
       const entries = openStream(transport, eventsPath, jobId, last, signal, reconnect.idleTimeoutMs);
       for await (const entry of entries) {
         if (entry.seq <= last) continue; // a replay of what was already yielded
-        if (entry.seq !== last + 1) break; // a gap: reopen from the last seq
+        // A slow client's stream coalesces progress: a jump onto a progress event
+        // skipped only older progress. Any other jump is a gap: reopen from the last seq.
+        if (entry.seq !== last + 1 && entry.event?.type !== 'progress') break;
         last = entry.seq;
         progressed = true;
         delay = reconnect.minDelayMs;

@@ -41,7 +41,9 @@ export class JobHandle<Result = unknown> {
 
   /**
    * The job's events in seq order, each once, ending after the terminal status
-   * event. A dropped connection is resumed from the last event yielded.
+   * event. A dropped connection is resumed from the last event yielded. Every
+   * event but `progress` comes; a consumer that falls behind may get only the
+   * latest of a run of progress events (its seq then jumps).
    */
   events(options: EventsOptions = {}): AsyncGenerator<JobEvent, void, undefined> {
     return followEvents(this.#context.transport, this.id, options, this.#context.reconnect);

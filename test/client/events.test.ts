@@ -105,6 +105,42 @@ describe('job.events()', () => {
     assert.equal(server.requestsTo(`/v1/jobs/${job.id}/events`)[1]?.headers['last-event-id'], '3');
   });
 
+  test('takes a seq jump onto a progress event (progress coalesced for a slow client) on the same connection', async () => {
+    const job = server.addJob('sleep');
+    server.append(job.id, 'status', { status: 'active' });
+    for (let i = 1; i <= 4; i++) server.append(job.id, 'progress', { current: i, total: 4 });
+    server.append(job.id, 'result', { sleptMs: 1 });
+    server.append(job.id, 'status', { status: 'completed' });
+    const events = server.jobs.get(job.id)?.events ?? [];
+    const frames = (...picked: number[]): string => picked.map((seq) => sseFrame(events[seq - 1]!)).join('');
+    // Progress 2..4 were coalesced into 5, the latest.
+    server.sse = () => ({ raw: frames(1, 5, 6, 7) });
+    const client = createClient({ url: server.url, reconnect: FAST });
+
+    const seen = await collect(client.job(job.id).events());
+
+    assert.deepEqual(seqs(seen), [1, 5, 6, 7]);
+    assert.deepEqual(seen[1]?.data, { current: 4, total: 4 });
+    assert.equal(server.requestsTo(`/v1/jobs/${job.id}/events`).length, 1, 'no reconnect');
+  });
+
+  test('resumes a stream the server closed with a resume frame (a client too slow for it)', async () => {
+    const job = server.addJob('compute-pi');
+    for (let i = 1; i <= 6; i++) server.append(job.id, 'partial', { position: i });
+    server.append(job.id, 'status', { status: 'completed' });
+    const events = server.jobs.get(job.id)?.events ?? [];
+    const frames = (...picked: number[]): string => picked.map((seq) => sseFrame(events[seq - 1]!)).join('');
+    server.sse = (connection) => (connection === 0 ? { raw: `${frames(1, 2, 3)}event: resume\ndata: {"after":3}\n\n` } : {});
+    const client = createClient({ url: server.url, reconnect: FAST });
+
+    const seen = await collect(client.job(job.id).events());
+
+    assert.deepEqual(seqs(seen), range(1, 7), 'every event once, in order');
+    const connections = server.requestsTo(`/v1/jobs/${job.id}/events`);
+    assert.equal(connections.length, 2);
+    assert.equal(connections[1]?.headers['last-event-id'], '3');
+  });
+
   test('maps `event: job-error` back to an `error` event', async () => {
     const job = server.addJob('compute-pi');
     server.append(job.id, 'error', { code: 'TASKYARD_ERR_TASK_FAILED', message: 'boom' });

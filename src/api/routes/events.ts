@@ -1,10 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { TaskyardError } from '../../errors.js';
-import { isTerminalStatus, type JobEvent } from '../../events/types.js';
+import { isTerminalEvent, isTerminalStatus, type JobEvent } from '../../events/types.js';
 import type { ApiDeps } from '../deps.js';
+import { followJob } from '../follow-job.js';
 import { errorSchema } from '../job-view.js';
+import { LiveBuffer } from '../live-buffer.js';
 import { parseOr400 } from '../validate.js';
+import { findJob } from '../find-job.js';
 
 const Seq = z.coerce.number().int().min(0).max(2 ** 31 - 1);
 const EventsQuery = z.strictObject({
@@ -12,9 +15,20 @@ const EventsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
 });
 
-/** A slow SSE client whose unsent bytes pass this is cut off; it resumes from its Last-Event-ID. */
-const MAX_BUFFERED_BYTES = 1024 * 1024;
+/**
+ * Unsent bytes an SSE stream may hold. One job per stream: 1 MiB is many
+ * seconds of ordinary output, so only a client that has stopped reading gets
+ * here; it is closed with a `resume` frame and comes back with Last-Event-ID.
+ */
+const SSE_HARD_LIMIT_BYTES = 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
+/** How long a closed stream's last bytes may wait for the client before the socket is dropped. */
+const LINGER_MS = 30_000;
+
+/** The last frame of a stream closed for a slow client: resume after `after` (the last id sent). */
+function resumeFrame(after: number): string {
+  return `event: resume\ndata: ${JSON.stringify({ after })}\n\n`;
+}
 
 /** One SSE frame. A job's `error` travels as `job-error`: EventSource uses `error` for its own failures. */
 export function sseFrame(event: JobEvent): string {
@@ -31,6 +45,7 @@ export function eventRoutes(app: FastifyInstance, deps: ApiDeps): void {
         description:
           'With `Accept: text/event-stream` (default): replays events after `Last-Event-ID` or `?after`, streams new ones live, and closes after the terminal status. ' +
           'Each event has `id: <seq>`, `event: <type>` (a job error is `job-error`), `data: <json>`. ' +
+          'A client that falls behind gets only the latest of a run of `progress` events (ids then jump); one too far behind gets `event: resume` with `data: {"after": <seq>}` and the stream closes: reconnect with that `Last-Event-ID`. ' +
           'With `Accept: application/json`: a JSON array of the events after `after` (polling).',
         tags: ['events'],
         params: { type: 'object', properties: { id: { type: 'string' } } },
@@ -58,7 +73,7 @@ export function eventRoutes(app: FastifyInstance, deps: ApiDeps): void {
         lastEventId !== undefined && lastEventId !== ''
           ? parseOr400(Seq, lastEventId, 'Last-Event-ID header', 'Last-Event-ID')
           : (query.after ?? 0);
-      const job = await deps.store.get(id);
+      const job = await findJob(deps, id);
       if (!job) throw new TaskyardError('TASKYARD_ERR_JOB_NOT_FOUND', `No job with id "${id}"`);
 
       const accept = request.headers.accept ?? '';
@@ -86,22 +101,39 @@ function streamSse(reply: FastifyReply, deps: ApiDeps, jobId: string, after: num
     return;
   }
   let closed = false;
-  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   const close = (): void => {
     if (closed) return;
     closed = true;
     clearInterval(heartbeat);
-    stop();
+    followed.stop();
+    buffer.close();
     res.end();
+    // A client that does not take the last bytes is gone; it resumes from the last id it read.
+    const linger = setTimeout(() => {
+      if (!res.writableFinished) res.destroy();
+    }, LINGER_MS).unref();
+    res.once('finish', () => clearTimeout(linger));
   };
-  const stop = deps.delivery.watch(jobId, after, {
-    onEvent(event) {
-      if (closed) return;
-      res.write(sseFrame(event));
-      // Never drop data silently: a client that cannot keep up is closed and resumes.
-      if (res.writableLength > MAX_BUFFERED_BYTES) close();
+  const buffer = new LiveBuffer({
+    sink: { bufferedBytes: () => res.writableLength, write: (frame, sent) => res.write(frame, () => sent()) },
+    hardLimitBytes: SSE_HARD_LIMIT_BYTES,
+    encode: sseFrame,
+    onSent: (event) => {
+      if (isTerminalEvent(event)) close();
     },
-    onEnd: close,
+    onOverflow: () => {
+      // What was written still reaches the client, then this frame says where to resume.
+      res.write(resumeFrame(buffer.lastSent(jobId) ?? after));
+      close();
+    },
+  });
+  // A backed-up stream is not idle: the keep-alive only matters when nothing waits.
+  const heartbeat = setInterval(() => {
+    if (!buffer.backedUp) buffer.pushMessage(': keep-alive\n\n');
+  }, HEARTBEAT_MS);
+  const followed = followJob(deps, jobId, after, buffer, (error) => {
+    // Without an error the terminal event is on its way: the stream closes once it is sent.
+    if (error !== undefined) close();
   });
   res.on('close', close);
 }

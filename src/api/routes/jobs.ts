@@ -95,7 +95,7 @@ export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): 
         if (!sameInput) {
           throw new TaskyardError('TASKYARD_ERR_IDEMPOTENCY_CONFLICT', 'The idempotency key was used with a different input', { jobId: job.id });
         }
-        return reply.status(200).send(jobView(prefix, job));
+        return reply.status(200).send(jobView(prefix, (await withLoggedEvents(deps, job)) ?? job));
       }
       try {
         await deps.engine.enqueue({

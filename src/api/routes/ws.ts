@@ -1,12 +1,25 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
+import { isTerminalEvent } from '../../events/types.js';
 import type { ApiDeps } from '../deps.js';
+import { followJob, type FollowedJob } from '../follow-job.js';
 import { errorBody } from '../http-errors.js';
+import { LiveBuffer } from '../live-buffer.js';
 import { fieldErrors } from '../validate.js';
 
 const MAX_SUBSCRIPTIONS = 1000;
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/**
+ * Unsent bytes a socket may hold. Higher than SSE's 1 MiB because one socket
+ * carries many jobs; a client past it gets an overflow message and 1013.
+ */
+const WS_HARD_LIMIT_BYTES = 4 * 1024 * 1024;
+
+interface Subscription {
+  followed: FollowedJob;
+  /** Where the subscription started: its resume point until an event of it is sent. */
+  after: number;
+}
 
 const ClientMessage = z.union([
   z.strictObject({ subscribe: z.string().min(1).max(100), after: z.number().int().min(0).max(2 ** 31 - 1).optional() }),
@@ -16,16 +29,47 @@ const ClientMessage = z.union([
 /**
  * `GET /v1/ws`: one socket, many jobs. The client sends `{ subscribe, after? }`
  * and `{ unsubscribe }`; the server sends `{ jobId, seq, type, data, at }`, and
- * `{ error, jobId? }` for a bad message (the socket stays open).
+ * `{ error, jobId? }` for a bad message (the socket stays open). A client that
+ * falls too far behind gets `{ type: 'overflow', resume: { <jobId>: seq } }`
+ * and the socket closes with 1013; it resubscribes with those seqs as `after`.
  */
 export function wsRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/ws', { websocket: true, schema: { summary: 'WebSocket: subscribe to many jobs over one socket', tags: ['events'] } }, (socket: WebSocket) => {
-    const subscriptions = new Map<string, () => void>();
-    const send = (message: unknown): void => {
-      if (socket.readyState !== socket.OPEN) return;
-      socket.send(JSON.stringify(message));
-      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) socket.close(1013, 'client too slow; resubscribe with after');
+    const subscriptions = new Map<string, Subscription>();
+    const stopAll = (): void => {
+      for (const subscription of subscriptions.values()) subscription.followed.stop();
+      subscriptions.clear();
     };
+    const end = (jobId: string): void => {
+      subscriptions.get(jobId)?.followed.stop();
+      subscriptions.delete(jobId);
+      buffer.forget(jobId);
+    };
+    const buffer = new LiveBuffer({
+      sink: {
+        bufferedBytes: () => socket.bufferedAmount,
+        write: (frame, sent) => socket.send(frame, () => sent()),
+      },
+      hardLimitBytes: WS_HARD_LIMIT_BYTES,
+      encode: (event) => JSON.stringify(event),
+      onSent: (event) => {
+        if (isTerminalEvent(event)) end(event.jobId);
+      },
+      onOverflow: () => {
+        const resume: Record<string, number> = {};
+        for (const [jobId, { after }] of subscriptions) resume[jobId] = buffer.lastSent(jobId) ?? after;
+        stopAll();
+        if (socket.readyState !== socket.OPEN) return;
+        // What was sent still arrives first; this message says where each job resumes.
+        socket.send(JSON.stringify({ type: 'overflow', resume }));
+        socket.close(1013, 'client too slow; resubscribe with the seqs in the overflow message');
+      },
+    });
+    const send = (message: unknown): void => {
+      if (socket.readyState === socket.OPEN) buffer.pushMessage(JSON.stringify(message));
+    };
+    // Subscriptions replay the stored log one at a time, so one page at most is in memory.
+    let replays: Promise<void> = Promise.resolve();
 
     // Messages are handled one after another, so an unsubscribe sent right after
     // its subscribe is not lost while the subscribe is still looking the job up.
@@ -45,8 +89,7 @@ export function wsRoutes(app: FastifyInstance, deps: ApiDeps): void {
           return;
         }
         if ('unsubscribe' in message.data) {
-          subscriptions.get(message.data.unsubscribe)?.();
-          subscriptions.delete(message.data.unsubscribe);
+          end(message.data.unsubscribe);
           return;
         }
         const { subscribe: jobId, after = 0 } = message.data;
@@ -60,17 +103,25 @@ export function wsRoutes(app: FastifyInstance, deps: ApiDeps): void {
           send({ ...errorBody('TASKYARD_ERR_JOB_NOT_FOUND', `No job with id "${jobId}"`), jobId });
           return;
         }
-        if (subscriptions.has(jobId) || socket.readyState !== socket.OPEN) return;
-        const stop = deps.delivery.watch(jobId, after, {
-          onEvent: (event) => send(event),
-          onEnd: () => subscriptions.delete(jobId),
-        });
-        subscriptions.set(jobId, stop);
+        if (subscriptions.has(jobId) || socket.readyState !== socket.OPEN || !buffer.open) return;
+        const followed = followJob(
+          deps,
+          jobId,
+          after,
+          buffer,
+          (error) => {
+            // Without an error the terminal event is on its way: the subscription ends once it is sent.
+            if (error !== undefined && subscriptions.get(jobId)?.followed === followed) end(jobId);
+          },
+          replays,
+        );
+        replays = followed.replayed;
+        subscriptions.set(jobId, { followed, after });
       }).catch(() => undefined);
     });
     socket.on('close', () => {
-      for (const stop of subscriptions.values()) stop();
-      subscriptions.clear();
+      stopAll();
+      buffer.close();
     });
   });
 }
