@@ -153,15 +153,16 @@ export class RedisEventLog implements EventLog {
     const fromStream = entries.map(([id, fields]) => toEvent(jobId, Number(id.slice(2)), fields));
     if (fromStream[0]?.seq === after + 1 || !this.store) return fromStream;
     const fromHistory = await this.store.events(jobId, after, limit);
-    // History may lag behind the stream (the projector is a moment behind): keep only a gap-free run.
-    const out = fromHistory;
-    let last = out[out.length - 1]?.seq ?? after;
-    for (const event of fromStream) {
-      if (out.length >= limit) break;
-      if (event.seq <= last) continue;
-      if (event.seq !== last + 1) break;
+    // History may lag behind the stream, and may have holes: two instances project one job's
+    // entries concurrently, and a dead one's wait to be claimed. Each fills the other's holes;
+    // only the gap-free run after `after` is returned.
+    const bySeq = new Map(fromStream.map((event) => [event.seq, event]));
+    for (const event of fromHistory) bySeq.set(event.seq, event);
+    const out: JobEvent[] = [];
+    for (let seq = after + 1; out.length < limit; seq++) {
+      const event = bySeq.get(seq);
+      if (!event) break;
       out.push(event);
-      last = event.seq;
     }
     return out;
   }

@@ -72,6 +72,29 @@ export class RedisProjector {
     this.stopped = true;
     for (const reader of this.readers) reader.disconnect();
     await Promise.allSettled(this.loops);
+    // A blocked read cut short by the disconnect may already have taken entries: project them
+    // now, or they would wait for another instance to claim them (claimIdleMs). With Redis or
+    // history away, they do wait: a stop must not hang on an outage.
+    if (this.options.client.status !== 'ready') return;
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      await this.projectOwnPending(partition).catch((error: unknown) => this.warn(error, partition));
+    }
+  }
+
+  private async projectOwnPending(partition: number): Promise<void> {
+    const stream = this.options.keys.partitionStream(partition);
+    let cursor = '0';
+    for (;;) {
+      const reply = (await this.options.client.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', BATCH, 'STREAMS', stream, cursor)) as
+        | Array<[string, StreamEntry[]]>
+        | null;
+      const entries = reply?.[0]?.[1] ?? [];
+      if (entries.length === 0) return;
+      cursor = entries[entries.length - 1]![0];
+      // An entry trimmed meanwhile comes back without fields: nothing left to project.
+      const live = entries.filter((entry) => Array.isArray(entry[1]));
+      if (live.length > 0) await this.project(stream, live);
+    }
   }
 
   private async run(partition: number, reader: RedisClient): Promise<void> {

@@ -101,6 +101,52 @@ describe('the Redis event log and its projector into history', () => {
     assert.deepEqual((await store.get(id))?.result, { ok: true });
   });
 
+  test('a replay fills the holes of history from the stream: no gap while one projector is behind another', async () => {
+    const id = await newJob();
+    const fence = await log.beginAttempt(id);
+    const partials = await log.append(id, [1, 2, 3].map((i) => ({ type: 'partial' as const, data: { i } })), fence);
+    // One instance committed seqs 2, 3 and 5; seq 4 is still with another (in flight, or dead and not yet claimed).
+    const [active] = await log.read(id, 1, 1);
+    await store.project([active!, partials[0]!, partials[2]!]);
+    assert.deepEqual(
+      (await store.events(id, 0)).map((e) => e.seq),
+      [1, 2, 3, 5],
+    );
+    assert.deepEqual(
+      (await log.read(id, 0)).map((e) => [e.seq, e.type, e.data]),
+      [
+        [1, 'status', { status: 'queued' }],
+        [2, 'status', { status: 'active', attempt: 1 }],
+        [3, 'partial', { i: 1 }],
+        [4, 'partial', { i: 2 }],
+        [5, 'partial', { i: 3 }],
+      ],
+    );
+    assert.deepEqual(
+      (await log.read(id, 0, 2)).map((e) => e.seq),
+      [1, 2],
+      'the limit holds',
+    );
+  });
+
+  test('a projector that stops projects the entries its last read took, rather than leave them to be claimed', async () => {
+    const id = await newJob();
+    const stream = keys.partitionStream(partitionOf(id));
+    for (let p = 0; p < PARTITIONS; p++) {
+      await redis.xgroup('CREATE', keys.partitionStream(p), 'projector', '0', 'MKSTREAM').catch(() => undefined);
+    }
+    const fence = await log.beginAttempt(id);
+    await log.append(id, [{ type: 'result', data: 7 }, { type: 'status', data: { status: 'completed', attempt: fence } }], fence);
+    const projector = new RedisProjector({ target, client: redis, keys, store, logger: createLogger('silent') });
+    // Its blocked read was answered as it was told to stop: the entries are its own, pending.
+    await redis.xreadgroup('GROUP', 'projector', projector.consumer, 'COUNT', 100, 'STREAMS', stream, '>');
+    await projector.stop();
+    const job = await store.get(id);
+    assert.equal(job?.status, 'completed');
+    assert.equal(job?.result, 7);
+    assert.equal(((await redis.xpending(stream, 'projector')) as [number])[0], 0, 'nothing left to claim');
+  });
+
   test("a live instance claims and projects the entries a dead consumer read but never acknowledged", async () => {
     const id = await newJob();
     const stream = keys.partitionStream(partitionOf(id));
