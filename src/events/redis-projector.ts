@@ -156,7 +156,11 @@ export class RedisProjector {
         string[]?,
       ];
       const live = entries.filter((entry): entry is StreamEntry => Array.isArray(entry) && Array.isArray(entry[1]));
-      if (live.length > 0) await this.project(stream, live);
+      if (live.length > 0) {
+        await this.project(stream, live);
+        // What the dead consumer held was all that kept the stream from being trimmed.
+        await this.trim(stream);
+      }
       cursor = next;
     } while (cursor !== '0-0' && !this.stopped);
     await this.forgetIdleConsumers(stream);
