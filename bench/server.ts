@@ -63,4 +63,5 @@ async function command(line: string): Promise<void> {
 }
 
 await taskyard.start();
-process.stdout.write(`TASKYARD_BENCH_URL ${taskyard.url}\n`);
+// A worker serves no HTTP: '-' still tells the harness it is ready.
+process.stdout.write(`TASKYARD_BENCH_URL ${taskyard.url ?? '-'}\n`);

@@ -12,9 +12,16 @@ export interface BenchServerOptions {
   engineSchema?: string;
   concurrency?: number;
   logLevel?: string;
+  redisUrl?: string;
+  redisPrefix?: string;
+  /** Admission limit per queue (429 past it). */
+  maxWaiting?: number;
+  /** Which parts run in the process. @defaultValue 'all' */
+  role?: 'all' | 'api' | 'worker';
 }
 
 export interface BenchServer {
+  /** '-' for a worker (it serves no HTTP). */
   url: string;
   pid: number;
   /** How long the process took to print its URL, in ms. */

@@ -1,9 +1,11 @@
 // HTTP load with autocannon, run in the harness's process (the server has its own).
 import autocannon from 'autocannon';
 import type { PhaseLine } from './progress.js';
+import { summarize, type Summary } from './stats.js';
 
 export interface LoadSpec {
-  url: string;
+  /** Several URLs (several server processes) share the connections round-robin. */
+  url: string | readonly string[];
   body: unknown;
   connections: number;
   /** Run for this long… */
@@ -24,6 +26,8 @@ export interface LoadResult {
   /** 2xx answers per second over the whole run. */
   okPerS: number;
   latencyMs: { p50: number; p97_5: number; p99: number; mean: number; max: number };
+  /** Every answer's latency as the client saw it, unrounded (autocannon's histogram has no p95). */
+  responseMs: Summary;
 }
 
 /** POSTs `body` as JSON to `url` as fast as the spec allows; shows the count on `line`. */
@@ -31,13 +35,15 @@ export function postLoad(spec: LoadSpec, line: PhaseLine): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     let ok = 0;
     let other = 0;
+    const responseTimes: number[] = [];
     const goal = spec.amount ? `/${spec.amount}` : '';
     const timer = setInterval(() => {
       const time = spec.durationS ? `${line.elapsed.toFixed(0)}/${spec.durationS} s` : `${line.elapsed.toFixed(1)} s`;
       line.update(`${ok}${goal} accepted${other ? `, ${other} not 2xx` : ''}, ${time}`);
     }, 250);
     const options: autocannon.Options = {
-      url: spec.url,
+      // autocannon takes an array of URLs (its README); @types/autocannon only knows a string.
+      url: (typeof spec.url === 'string' ? spec.url : [...spec.url]) as string,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(spec.body),
@@ -71,9 +77,11 @@ export function postLoad(spec: LoadSpec, line: PhaseLine): Promise<LoadResult> {
           mean: result.latency.mean,
           max: result.latency.max,
         },
+        responseMs: summarize(responseTimes),
       });
     });
-    instance.on('response', (_client, status) => {
+    instance.on('response', (_client, status, _bytes, responseTime) => {
+      responseTimes.push(responseTime);
       if (status >= 200 && status < 300) ok++;
       else other++;
     });

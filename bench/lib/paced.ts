@@ -55,5 +55,6 @@ export async function pacedLoad(spec: { url: string; body: unknown; rate: number
       mean: Math.round(latency.mean * 10) / 10,
       max: Math.round(latency.max * 10) / 10,
     },
+    responseMs: latency,
   };
 }
