@@ -6,7 +6,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { startBenchServer, type BenchServer, type BenchServerOptions } from '../lib/bench-server.js';
 import { BACKENDS, tables, TASK, type Backend, type PhaseResult, type ReadyResult, type ServerRun, type Settings } from '../lib/core-report.js';
 import { summarizeProfile } from '../lib/cpu-profile.js';
@@ -19,6 +18,7 @@ import type { Progress } from '../lib/progress.js';
 import { measureReady, privateBuild } from '../lib/ready.js';
 import type { OptionValues, Scenario } from '../lib/scenario.js';
 import { round } from '../lib/stats.js';
+import { dropSchemas } from '../lib/schemas.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -70,13 +70,7 @@ async function withStorage<T>(backend: Backend, fn: (storage: BenchServerOptions
   try {
     return await fn(storage);
   } finally {
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    try {
-      for (const schema of [storage.historySchema, storage.engineSchema]) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await dropSchemas(DATABASE_URL, [storage.historySchema, storage.engineSchema]);
   }
 }
 

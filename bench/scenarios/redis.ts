@@ -15,6 +15,7 @@ import type { Progress } from '../lib/progress.js';
 import { tables, targets, TASK, TARGET_ACCEPTED_PER_S, TARGET_P99_MS, TARGET_RATIO, type CompletionRun, type HttpRun, type Settings, type TaskyardBatch } from '../lib/redis-report.js';
 import type { OptionValues, Scenario } from '../lib/scenario.js';
 import { round } from '../lib/stats.js';
+import { dropSchemas } from '../lib/schemas.js';
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -72,13 +73,7 @@ async function withStorage<T>(fn: (storage: Storage) => Promise<T>): Promise<T> 
   try {
     return await fn(storage);
   } finally {
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    try {
-      for (const schema of [storage.historySchema, storage.engineSchema]) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await dropSchemas(DATABASE_URL, [storage.historySchema, storage.engineSchema]);
     // BullMQ's keys are `{prefix}:…`, the event log's `{prefix:p<n>}:…`.
     await dropKeys(REDIS_URL, `{${storage.redisPrefix}*`);
   }
