@@ -12,6 +12,7 @@ const BATCH = 500;
 const BLOCK_MS = 2000;
 /** A consumer with nothing pending and silent this long is gone: drop it from the group. */
 const FORGET_CONSUMER_MS = 3600_000;
+const TRIM_EVERY_MS = 200;
 
 export interface RedisProjectorOptions {
   target: RedisTarget;
@@ -47,6 +48,10 @@ export class RedisProjector {
   private lastWarning = 0;
   /** Entries projected by this instance (for tests and metrics). */
   projected = 0;
+  private readonly pendingWrites: Array<{ stream: string; entries: readonly StreamEntry[]; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private flushing: Promise<void> | undefined;
+  private readonly trimTimers = new Map<string, NodeJS.Timeout>();
+  private readonly trimDue = new Set<string>();
 
   constructor(private readonly options: RedisProjectorOptions) {
     this.claimIdleMs = options.claimIdleMs ?? 30_000;
@@ -70,6 +75,8 @@ export class RedisProjector {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const timer of this.trimTimers.values()) clearTimeout(timer);
+    this.trimTimers.clear();
     for (const reader of this.readers) reader.disconnect();
     await Promise.allSettled(this.loops);
     // A blocked read cut short by the disconnect may already have taken entries: project them
@@ -118,7 +125,7 @@ export class RedisProjector {
         if (backlog && entries.length === 0) backlog = false;
         if (entries.length > 0) {
           await this.project(stream, entries);
-          await this.trim(stream);
+          this.scheduleTrim(stream);
         }
         failures = 0;
       } catch (error) {
@@ -132,18 +139,44 @@ export class RedisProjector {
     }
   }
 
-  private async project(stream: string, entries: readonly StreamEntry[]): Promise<void> {
-    const events: JobEvent[] = [];
-    for (const [, fields] of entries) {
-      const map = entryFields(fields);
-      const jobId = map.get('j');
-      const seq = Number(map.get('s'));
-      if (!jobId || !Number.isInteger(seq)) continue;
-      events.push({ jobId, seq, type: map.get('t') as EventType, data: JSON.parse(map.get('d') ?? 'null') as unknown, at: map.get('a') ?? new Date().toISOString() });
+  /**
+   * Group commit: what the partition loops read while a history write is under
+   * way goes into the next write, all partitions together, so a steady trickle
+   * of events costs a few transactions per second rather than one per read.
+   * Resolves once the entries are in history and acknowledged.
+   */
+  private project(stream: string, entries: readonly StreamEntry[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pendingWrites.push({ stream, entries, resolve, reject });
+      this.flushing ??= this.flush().finally(() => {
+        this.flushing = undefined;
+      });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    // Let the other partitions' reads of this moment join.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.pendingWrites.length > 0) {
+      const batch = this.pendingWrites.splice(0, this.pendingWrites.length);
+      try {
+        const events: JobEvent[] = [];
+        for (const { entries } of batch) for (const [, fields] of entries) {
+          const event = toProjectedEvent(fields);
+          if (event) events.push(event);
+        }
+        await this.options.store.project(events);
+        const idsByStream = new Map<string, string[]>();
+        for (const { stream, entries } of batch) idsByStream.set(stream, [...(idsByStream.get(stream) ?? []), ...entries.map(([id]) => id)]);
+        await Promise.all([...idsByStream].map(([stream, ids]) => this.options.client.xack(stream, GROUP, ...ids)));
+        for (const { entries, resolve } of batch) {
+          this.projected += entries.length;
+          resolve();
+        }
+      } catch (error) {
+        for (const { reject } of batch) reject(error);
+      }
     }
-    await this.options.store.project(events);
-    await this.options.client.xack(stream, GROUP, ...entries.map(([id]) => id));
-    this.projected += entries.length;
   }
 
   /** Takes over entries that a dead consumer read but never acknowledged. */
@@ -158,12 +191,14 @@ export class RedisProjector {
       const live = entries.filter((entry): entry is StreamEntry => Array.isArray(entry) && Array.isArray(entry[1]));
       if (live.length > 0) {
         await this.project(stream, live);
-        // What the dead consumer held was all that kept the stream from being trimmed.
-        await this.trim(stream);
+        // What the dead consumer held may have been all that kept the stream from being trimmed.
+        this.scheduleTrim(stream);
       }
       cursor = next;
     } while (cursor !== '0-0' && !this.stopped);
     await this.forgetIdleConsumers(stream);
+    // Another consumer may have acknowledged entries and gone (stopped) before trimming them.
+    this.scheduleTrim(stream);
   }
 
   private async forgetIdleConsumers(stream: string): Promise<void> {
@@ -176,6 +211,23 @@ export class RedisProjector {
         await this.options.client.xgroup('DELCONSUMER', stream, GROUP, name);
       }
     }
+  }
+
+  /** Trims a stream soon, at most every TRIM_EVERY_MS: trimming after every read would double the Redis calls. */
+  private scheduleTrim(stream: string): void {
+    this.trimDue.add(stream);
+    if (this.stopped || this.trimTimers.has(stream)) return;
+    const timer = setTimeout(() => {
+      // A trim sees every acknowledgement made before it starts; one made while it runs asks again.
+      this.trimDue.delete(stream);
+      void this.trim(stream)
+        .catch(() => undefined)
+        .finally(() => {
+          this.trimTimers.delete(stream);
+          if (this.trimDue.has(stream)) this.scheduleTrim(stream);
+        });
+    }, TRIM_EVERY_MS);
+    this.trimTimers.set(stream, timer);
   }
 
   /** Drops what every consumer has acknowledged: the oldest pending entry, or else all that the group has read. */
@@ -200,6 +252,14 @@ export class RedisProjector {
     this.lastWarning = now;
     this.options.logger.warn({ err: error, partition }, 'projector: history write failed; events stay in Redis and will be written when it is back');
   }
+}
+
+function toProjectedEvent(fields: readonly string[]): JobEvent | undefined {
+  const map = entryFields(fields);
+  const jobId = map.get('j');
+  const seq = Number(map.get('s'));
+  if (!jobId || !Number.isInteger(seq)) return undefined;
+  return { jobId, seq, type: map.get('t') as EventType, data: JSON.parse(map.get('d') ?? 'null') as unknown, at: map.get('a') ?? new Date().toISOString() };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
