@@ -4,7 +4,7 @@ import lockfile from 'proper-lockfile';
 import type { Config } from './config.js';
 import { Engine } from './engine/engine.js';
 import { PglitePool } from './engine/pglite-pool.js';
-import { connectRedis, parseRedisUrl, untilReady, type RedisClient, type RedisTarget } from './engine/redis-connection.js';
+import { connectRedis, parseRedisUrl, redactRedisUrl, untilReady, type RedisClient, type RedisTarget } from './engine/redis-connection.js';
 import { pgCancelBus, redisCancelBus, type CancelBus } from './events/cancel-bus.js';
 import type { EventLog } from './events/event-log.js';
 import { PgEventLog } from './events/pg-event-log.js';
@@ -112,7 +112,7 @@ export async function openEventTransport(config: Config, logger: Logger, role: R
     for (const c of [client, fast]) await c.quit().catch(() => c.disconnect());
   };
   try {
-    const where = `Redis at ${config.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`;
+    const where = `Redis at ${redactRedisUrl(config.redisUrl)}`;
     await Promise.all([untilReady(client, REDIS_START_TIMEOUT_MS, where), untilReady(fast, REDIS_START_TIMEOUT_MS, where)]);
     const log = new RedisEventLog(client, keys, pubsub, store, fast);
     const cancelBus = redisCancelBus(fast, pubsub, keys.cancelChannel);

@@ -187,6 +187,10 @@ export function entryFields(fields: readonly string[]): Map<string, string> {
 }
 
 function toEvent(jobId: string, seq: number, fields: readonly string[]): JobEvent {
-  const map = entryFields(fields);
-  return { jobId, seq, type: map.get('t') as EventType, data: JSON.parse(map.get('d') ?? 'null') as unknown, at: map.get('a') ?? '' };
+  return eventOf(jobId, seq, entryFields(fields));
+}
+
+/** The event a stream entry holds (`t`, `d`, `a`), given its job and seq. */
+export function eventOf(jobId: string, seq: number, map: ReadonlyMap<string, string>): JobEvent {
+  return { jobId, seq, type: map.get('t') as EventType, data: JSON.parse(map.get('d') ?? 'null') as unknown, at: map.get('a') ?? new Date().toISOString() };
 }

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { connectRedis, type RedisClient, type RedisTarget } from '../engine/redis-connection.js';
 import type { JobStore } from '../history/jobs.js';
 import type { Logger } from '../logger.js';
-import { entryFields } from './redis-event-log.js';
+import { entryFields, eventOf } from './redis-event-log.js';
 import { PARTITIONS, type RedisKeys } from './redis-keys.js';
-import type { EventType, JobEvent } from './types.js';
+import type { JobEvent } from './types.js';
 
 const GROUP = 'projector';
 const BATCH = 500;
@@ -259,7 +259,7 @@ function toProjectedEvent(fields: readonly string[]): JobEvent | undefined {
   const jobId = map.get('j');
   const seq = Number(map.get('s'));
   if (!jobId || !Number.isInteger(seq)) return undefined;
-  return { jobId, seq, type: map.get('t') as EventType, data: JSON.parse(map.get('d') ?? 'null') as unknown, at: map.get('a') ?? new Date().toISOString() };
+  return eventOf(jobId, seq, map);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
