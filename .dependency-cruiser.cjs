@@ -41,6 +41,33 @@ module.exports = {
       to: { path: '^src/(api|worker|engine|history|events|cli)/' },
     },
     {
+      name: 'services-know-no-http',
+      comment: 'Cache, locks and broadcast are backend adapters, below the API and the worker.',
+      severity: 'error',
+      from: { path: '^src/services/' },
+      to: { path: ['^src/(api|worker|cli|recipes)/', 'node_modules/(fastify|@fastify)/'] },
+    },
+    {
+      name: 'recipes-stand-apart',
+      comment: 'Each recipe is a self-contained example: none imports another, and the platform imports none (only the loader does).',
+      severity: 'error',
+      from: { path: '^src/recipes/([^/]+)/' },
+      to: { path: '^src/recipes/([^/]+)/', pathNot: '^src/recipes/$1/' },
+    },
+    {
+      name: 'platform-knows-no-recipe',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/recipes/', '^src/cli/'] },
+      to: { path: '^src/recipes/[^/]+/' },
+    },
+    {
+      name: 'recipe-tasks-are-leaves',
+      comment: 'A recipe task runs in a sandbox thread: it must not pull in Fastify or the runtime.',
+      severity: 'error',
+      from: { path: '^src/recipes/[^/]+/tasks\\.ts$' },
+      to: { path: ['^src/(api|worker|engine|history|events|cli|services)/', 'node_modules/(fastify|@fastify)/', '^src/recipes/[^/]+/(recipe|routes)\\.ts$'] },
+    },
+    {
       name: 'client-stands-alone',
       comment: 'taskyard/client runs in any app: no server code.',
       severity: 'error',

@@ -106,10 +106,15 @@ async function main(): Promise<number> {
         finishedAt: new Date().toISOString(),
         machine,
         tables: result.tables,
+        breached: result.breached ?? [],
         ...result.data,
       };
       writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
       progress.note(`wrote ${path.relative(process.cwd(), file)}\n`);
+      if (result.breached?.length) {
+        failed++;
+        process.stderr.write(`scenario ${name}: thresholds breached — ${result.breached.join('; ')}\n`);
+      }
     } catch (error) {
       failed++;
       process.stderr.write(`\nscenario ${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -6,7 +6,7 @@
 // Prints `TASKYARD_BENCH_URL <url>` once ready. Stops on SIGTERM/SIGINT. Reads
 // commands on stdin: `profile-start`, then `profile-stop <file>` writes a V8 CPU
 // profile of the main thread (where PGlite, BullMQ and Fastify run) and answers
-// `profile-written <file>`.
+// `profile-written <file>`; `cpu` answers `cpu-usage <user µs> <system µs>`.
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { createInterface } from 'node:readline';
@@ -46,7 +46,11 @@ createInterface({ input: process.stdin })
   .on('close', stop);
 
 async function command(line: string): Promise<void> {
-  if (line === 'profile-start') {
+  if (line === 'cpu') {
+    // CPU time of this whole process (all threads), in microseconds.
+    const { user, system } = process.cpuUsage();
+    process.stdout.write(`cpu-usage ${user} ${system}\n`);
+  } else if (line === 'profile-start') {
     session = new Session();
     session.connect();
     await session.post('Profiler.enable');

@@ -1,6 +1,6 @@
-// Compiles src/ to dist/ and copies the files tsc does not (SQL migrations).
+// Compiles src/ to dist/ and copies the files tsc does not (SQL migrations, pages).
 import { spawnSync } from 'node:child_process';
-import { cpSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,11 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
 if (result.status !== 0) process.exit(result.status ?? 1);
-cpSync(join(root, 'src', 'history', 'migrations'), join(root, 'dist', 'history', 'migrations'), { recursive: true });
+// Everything tsc does not emit (SQL migrations, recipes' pages and seed data) goes along as it is.
+cpSync(join(root, 'src'), join(root, 'dist'), {
+  recursive: true,
+  filter: (source) => statSync(source).isDirectory() || !/\.(c|m)?tsx?$/.test(source),
+});
 // A pristine PGlite data dir, so a first start skips initdb (see src/engine/pglite-template.ts).
 const { PGlite } = await import('@electric-sql/pglite');
 const { templateUrl } = await import(join(root, 'dist', 'engine', 'pglite-template.js'));

@@ -54,6 +54,11 @@ export const ConfigSchema = z.object({
   projectorClaimMs: integer(100, 3_600_000).default(30_000),
   /** Modules of tasks to load (paths, .ts or .js). (env TASKYARD_TASKS, comma separated) */
   tasks: z.array(z.string().min(1)).default([]),
+  /**
+   * Recipes to run (catalog, streaming, pricing): their tasks, data and routes.
+   * `taskyard start` runs them all unless told otherwise. @defaultValue [] (env TASKYARD_RECIPES, comma separated, or "none")
+   */
+  recipes: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'recipe names are lower-case letters, digits and "-"')).default([]),
   /** Load the built-in example tasks (compute-pi, sleep). @defaultValue true */
   builtins: z.boolean().default(true),
   /** Queues this worker consumes. @defaultValue all queues of the loaded tasks (env TASKYARD_QUEUES) */
@@ -96,6 +101,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     redisPrefix: env.TASKYARD_REDIS_PREFIX,
     maxWaiting: env.TASKYARD_MAX_WAITING,
     tasks: list(env.TASKYARD_TASKS),
+    recipes: env.TASKYARD_RECIPES === 'none' ? [] : list(env.TASKYARD_RECIPES),
     queues: list(env.TASKYARD_QUEUES),
     concurrency: env.TASKYARD_CONCURRENCY,
     logLevel: env.LOG_LEVEL,
@@ -113,5 +119,5 @@ export function loadConfig(flags: Partial<ConfigInput> = {}, env: NodeJS.Process
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`);
     throw new TaskyardError('TASKYARD_ERR_CONFIG', `Invalid configuration — ${problems.join('; ')}`, problems);
   }
-  return Object.freeze({ ...parsed.data, tasks: Object.freeze([...parsed.data.tasks]) }) as Config;
+  return Object.freeze({ ...parsed.data, tasks: Object.freeze([...parsed.data.tasks]), recipes: Object.freeze([...parsed.data.recipes]) }) as Config;
 }

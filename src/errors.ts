@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   TASKYARD_ERR_TASK_NOT_FOUND: { status: 404, message: 'No such task' },
   TASKYARD_ERR_JOB_NOT_FOUND: { status: 404, message: 'No such job' },
   TASKYARD_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
+  TASKYARD_ERR_NOT_FOUND: { status: 404, message: 'No such resource' },
   TASKYARD_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   TASKYARD_ERR_NOT_ACCEPTABLE: { status: 406, message: 'Not acceptable' },
   TASKYARD_ERR_JOB_FINISHED: { status: 409, message: 'The job has already finished' },
@@ -30,6 +31,7 @@ export const ERROR_CODES = {
   TASKYARD_ERR_INVALID_INPUT: { status: 500, message: 'The job input does not match the task schema' },
   TASKYARD_ERR_LOCK_LOST: { status: 500, message: 'The worker lost the job (it stalled) and another run replaced it' },
   TASKYARD_ERR_CONFIG: { status: 500, message: 'Invalid configuration' },
+  TASKYARD_ERR_HOST_NOT_FOUND: { status: 500, message: 'The worker hosts no such functions for tasks' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

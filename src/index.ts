@@ -4,6 +4,7 @@ export type {
   AnyTask,
   BackoffOptions,
   ProgressUpdate,
+  Remote,
   RetryOptions,
   Task,
   TaskContext,

@@ -16,6 +16,7 @@ import { TaskyardError } from './errors.js';
 import { pgliteDatabase, postgresDatabase, type Database } from './history/database.js';
 import { JobStore } from './history/jobs.js';
 import type { Logger } from './logger.js';
+import type { RedisHandles } from './services/open-services.js';
 
 /** Which parts run in this process. */
 export type Role = 'all' | 'api' | 'worker';
@@ -30,7 +31,8 @@ const REDIS_START_TIMEOUT_MS = 10_000;
 export async function openStorage(config: Config, logger: Logger, role: Role): Promise<{ db: Database | undefined; engine: Engine }> {
   if (config.redisUrl) {
     const target = parseRedisUrl(config.redisUrl);
-    const db = role === 'worker' ? undefined : await openHistoryOnly(config, logger);
+    // A worker writes only to Redis, but opens --database when given: recipes' tasks read their data there.
+    const db = role === 'worker' && !config.databaseUrl ? undefined : await openHistoryOnly(config, logger);
     try {
       const engine = await Engine.open({ kind: 'redis', target, prefix: config.redisPrefix });
       return { db, engine };
@@ -92,13 +94,15 @@ export interface EventTransport {
   log: EventLog;
   cancelBus: CancelBus;
   projector: RedisProjector | undefined;
+  /** Redis mode: the connections, for the services built on them (cache, locks, broadcast). */
+  redis: RedisHandles | undefined;
   close(): Promise<void>;
 }
 
 export async function openEventTransport(config: Config, logger: Logger, role: Role, store: JobStore | undefined): Promise<EventTransport> {
   if (!config.redisUrl) {
     if (!store) throw new Error('history is required without Redis');
-    return { log: new PgEventLog(store), cancelBus: pgCancelBus(store), projector: undefined, close: async () => undefined };
+    return { log: new PgEventLog(store), cancelBus: pgCancelBus(store), projector: undefined, redis: undefined, close: async () => undefined };
   }
   const target: RedisTarget = parseRedisUrl(config.redisUrl);
   const keys = new RedisKeys(config.redisPrefix);
@@ -118,7 +122,7 @@ export async function openEventTransport(config: Config, logger: Logger, role: R
     const cancelBus = redisCancelBus(fast, pubsub, keys.cancelChannel);
     const projector =
       role !== 'worker' && store ? new RedisProjector({ target, client, keys, store, logger, claimIdleMs: config.projectorClaimMs }) : undefined;
-    return { log, cancelBus, projector, close };
+    return { log, cancelBus, projector, redis: { client, fast, pubsub }, close };
   } catch (error) {
     await close();
     throw new TaskyardError('TASKYARD_ERR_CONFIG', (error as Error).message);

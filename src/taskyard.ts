@@ -13,6 +13,12 @@ import { isTask, type AnyTask } from './tasks/define-task.js';
 import { loadTaskModule } from './tasks/load-tasks.js';
 import { TaskRegistry } from './tasks/registry.js';
 import { WorkerRuntime } from './worker/runtime.js';
+import { Hosts } from './worker/hosts.js';
+import { Admission } from './admission.js';
+import { jobSubmitter } from './submit-job.js';
+import { openServices } from './services/open-services.js';
+import { loadRecipes, startRecipes, type RecipeRuntime } from './recipes/load-recipes.js';
+import type { Recipe } from './recipes/recipe.js';
 
 const BUILTIN_TASKS = new URL(`./tasks/builtin/index${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
 
@@ -36,6 +42,12 @@ export interface TaskyardOptions extends Omit<Partial<ConfigInput>, 'tasks'> {
   logger?: Logger;
   /** Read settings from process.env too. @defaultValue true */
   env?: boolean;
+  /**
+   * Functions tasks reach with `ctx.host(name)`, by name: what a task in its
+   * sandbox thread cannot hold itself (a database pool, a cache client).
+   * They run on the worker's main thread.
+   */
+  hosts?: Record<string, object>;
 }
 
 export interface Taskyard {
@@ -47,6 +59,8 @@ export interface Taskyard {
   readonly deps: ApiDeps;
   readonly url: string | undefined;
   readonly worker: WorkerRuntime | undefined;
+  /** The recipes running here (once started). */
+  readonly recipes: readonly Recipe[];
   /** Opens the databases, runs migrations, starts the API and/or worker. */
   start(): Promise<Taskyard>;
   /** Graceful: stops taking work, lets running jobs finish (within the grace), closes everything. */
@@ -54,7 +68,7 @@ export interface Taskyard {
 }
 
 export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
-  const { tasks = [], role = 'all', listen = true, logger: givenLogger, env = true, ...flags } = options;
+  const { tasks = [], role = 'all', listen = true, logger: givenLogger, env = true, hosts: givenHosts = {}, ...flags } = options;
   const moduleTasks = tasks.filter((task): task is string => typeof task === 'string');
   const config = loadConfig({ ...flags, tasks: [...(flags as ConfigInput).tasks ?? [], ...moduleTasks] } as Partial<ConfigInput>, env ? process.env : {});
   const logger = givenLogger ?? createLogger(config.logLevel);
@@ -64,6 +78,7 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
   let app: FastifyInstance | undefined;
   let url: string | undefined;
   let worker: WorkerRuntime | undefined;
+  let recipes: Recipe[] = [];
   let stopping: Promise<void> | undefined;
 
   const taskyard: Taskyard = {
@@ -81,6 +96,9 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
     },
     get worker() {
       return worker;
+    },
+    get recipes() {
+      return recipes;
     },
     async start() {
       try {
@@ -109,6 +127,7 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
   async function startAll(): Promise<void> {
     if (config.builtins) for (const task of await loadTaskModule(BUILTIN_TASKS)) registry.add(task);
     for (const specifier of config.tasks) for (const task of await loadTaskModule(specifier)) registry.add(task);
+    recipes = await loadRecipes(config.recipes, registry);
 
     const { db, engine } = await openStorage(config, logger, role);
     if (db) closers.push(() => db.close());
@@ -120,7 +139,21 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
     closers.push(() => transport.close());
     const { log, cancelBus, projector } = transport;
     const delivery = new Delivery(log);
-    if (store) deps = { engine, store, log, delivery, cancelBus, registry, maxWaiting: config.maxWaiting };
+    const submit = store ? jobSubmitter({ engine, store, log, registry, admission: new Admission(engine, config.maxWaiting) }) : undefined;
+    if (store && submit) deps = { engine, store, log, delivery, cancelBus, registry, submit };
+
+    const hosts = new Hosts();
+    for (const [name, host] of Object.entries(givenHosts)) hosts.add(name, host);
+    let recipeRuntime: RecipeRuntime | undefined;
+    if (recipes.length > 0 && db && submit) {
+      const services = await openServices(config, db, transport.redis);
+      closers.push(() => services.close());
+      recipeRuntime = await startRecipes(recipes, { config, logger, db, services, submit, hosts });
+      const started = recipeRuntime;
+      closers.push(() => started.close());
+    } else if (recipes.length > 0) {
+      logger.warn(`recipes ${recipes.map((r) => r.name).join(', ')}: this worker has no database (give --database), so their tasks fail here`);
+    }
 
     if (role !== 'api') {
       worker = new WorkerRuntime({
@@ -135,10 +168,12 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
         shutdownGraceMs: config.shutdownGraceMs,
         progressIntervalMs: config.progressIntervalMs,
         lockDurationMs: config.lockDurationMs,
+        hosts,
       });
       await worker.start();
       const runtime = worker;
       closers.push(() => runtime.stop());
+      await recipeRuntime?.startWorkers();
     }
     if (projector) {
       await projector.start();
@@ -149,7 +184,8 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
       closers.push(() => delivery.stop());
     }
     if (deps && role !== 'worker' && listen) {
-      app = await buildApp({ deps, logger, bodyLimitBytes: config.bodyLimitBytes });
+      const api = deps;
+      app = await buildApp({ deps, logger, bodyLimitBytes: config.bodyLimitBytes, routes: recipeRuntime && ((server) => recipeRuntime.routes(server, api)) });
       const server = app;
       closers.push(() => server.close());
       await app.listen({ port: config.port, host: config.host });

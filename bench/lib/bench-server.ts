@@ -18,6 +18,12 @@ export interface BenchServerOptions {
   maxWaiting?: number;
   /** Which parts run in the process. @defaultValue 'all' */
   role?: 'all' | 'api' | 'worker';
+  /** Recipes to run (their tasks, data and routes). @defaultValue none */
+  recipes?: string[];
+  /** Load the built-in tasks (compute-pi, sleep) instead of bench/tasks.ts. */
+  builtins?: boolean;
+  tasks?: string[];
+  port?: number;
 }
 
 export interface BenchServer {
@@ -28,6 +34,8 @@ export interface BenchServer {
   startMs: number;
   profileStart(): Promise<void>;
   profileStop(file: string): Promise<void>;
+  /** The server process's CPU time so far (all its threads), in µs. */
+  cpuUsage(): Promise<{ user: number; system: number }>;
   /** SIGTERM, graceful; resolves with the exit code. */
   stop(): Promise<number | null>;
   output(): string;
@@ -46,6 +54,12 @@ export async function startBenchServer(options: BenchServerOptions): Promise<Ben
       startMs,
       profileStart: () => request(child, 'profile-start', /^profile-started$/m, output),
       profileStop: (file) => request(child, `profile-stop ${file}`, /^profile-written /m, output),
+      cpuUsage: async () => {
+        const answered = waitForLine(child, /^cpu-usage (\d+) (\d+)$/m, 10_000, output);
+        child.stdin?.write('cpu\n');
+        const match = await answered;
+        return { user: Number(match[1]), system: Number(match[2]) };
+      },
       stop: () => terminate(child),
       output,
     };

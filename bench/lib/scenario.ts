@@ -19,6 +19,8 @@ export interface ScenarioResult {
   tables: Table[];
   /** Everything measured, written to bench-results/<time>/<scenario>.json. */
   data: Record<string, unknown>;
+  /** Set when the run breached a threshold the scenario enforces: the bench exits non-zero. */
+  breached?: string[];
 }
 
 /** What a module in bench/scenarios/ exports as `scenario`. */

@@ -12,6 +12,8 @@ export interface AppOptions {
   deps: ApiDeps;
   logger: Logger;
   bodyLimitBytes: number;
+  /** More routes at the root (the recipes'). */
+  routes?: ((app: FastifyInstance) => Promise<void>) | undefined;
 }
 
 /** The standalone HTTP server: `/v1`, `/docs`, `/health`, `/ready` and the home page. */
@@ -50,6 +52,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(taskyardApi, { prefix: '/v1', deps: options.deps });
   healthRoutes(app, options.deps);
+  await options.routes?.(app);
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(homePage));
   return app;
 }

@@ -3,6 +3,7 @@ import type { CancelBus } from '../events/cancel-bus.js';
 import type { Delivery } from '../events/delivery.js';
 import type { EventLog } from '../events/event-log.js';
 import type { JobStore } from '../history/jobs.js';
+import type { SubmitJob } from '../submit-job.js';
 import type { TaskRegistry } from '../tasks/registry.js';
 
 /** What the HTTP layer needs from the rest of Taskyard. */
@@ -13,6 +14,6 @@ export interface ApiDeps {
   delivery: Delivery;
   cancelBus: CancelBus;
   registry: TaskRegistry;
-  /** Admission control: past this many waiting jobs in a queue, enqueue answers 429. */
-  maxWaiting: number;
+  /** Enqueues a job (validation, admission control, idempotency, history, engine). */
+  submit: SubmitJob;
 }

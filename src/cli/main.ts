@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { TaskyardError } from '../errors.js';
 import { redactRedisUrl } from '../engine/redis-connection.js';
+import { RECIPE_NAMES } from '../recipes/load-recipes.js';
 import { createTaskyard, type Role, type TaskyardOptions } from '../taskyard.js';
 
 const int = (name: string) => (value: string): number => {
@@ -28,6 +29,8 @@ interface Flags {
   maxWaiting?: number;
   lockDuration?: number;
   projectorClaim?: number;
+  /** A list, or false for --no-recipes. */
+  recipes?: string[] | false;
 }
 
 function serverOptions(command: Command): Command {
@@ -39,6 +42,8 @@ function serverOptions(command: Command): Command {
     .addOption(new Option('--lock-duration <ms>', 'a stalled worker\'s jobs are re-run after about this long (default 30000)').argParser(int('lock-duration')))
     .addOption(new Option('--tasks <modules>', 'module(s) exporting tasks, .ts or .js; repeat or comma-separate (env TASKYARD_TASKS)').argParser(list))
     .addOption(new Option('--no-builtins', 'do not load the built-in example tasks'))
+    .addOption(new Option('--recipes <names>', `recipes to run; default all: ${RECIPE_NAMES.join(', ')} (env TASKYARD_RECIPES)`).argParser(list))
+    .addOption(new Option('--no-recipes', 'run no recipes'))
     .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env LOG_LEVEL)'))
     // Hidden: lets several deployments (or test runs) share one database, each in its own schemas.
     .addOption(new Option('--history-schema <name>', 'schema of the history tables (default taskyard)').hideHelp())
@@ -79,6 +84,10 @@ async function run(role: Role, flags: Flags): Promise<void> {
   if (flags.maxWaiting !== undefined) options.maxWaiting = flags.maxWaiting;
   if (flags.lockDuration !== undefined) options.lockDurationMs = flags.lockDuration;
   if (flags.projectorClaim !== undefined) options.projectorClaimMs = flags.projectorClaim;
+  // The CLI runs every recipe unless told otherwise (flag, then TASKYARD_RECIPES); the library runs none by default.
+  if (flags.recipes === false) options.recipes = [];
+  else if (flags.recipes !== undefined) options.recipes = flags.recipes;
+  else if (!process.env.TASKYARD_RECIPES) options.recipes = [...RECIPE_NAMES];
 
   const startedAt = Date.now();
   const taskyard = createTaskyard(options);
@@ -111,7 +120,11 @@ async function run(role: Role, flags: Flags): Promise<void> {
     process.stdout.write(`\nTaskyard${role === 'api' ? ' API' : ''} is ready at ${taskyard.url}  (${seconds} s)\n`);
     process.stdout.write(`  storage: ${where}\n  tasks:   ${tasks || '(none)'}\n`);
     process.stdout.write(`  try:     curl -X POST ${taskyard.url}/v1/tasks/compute-pi/jobs -H 'content-type: application/json' -d '{"input":{"digits":50}}'\n`);
-    process.stdout.write(`  docs:    ${taskyard.url}/docs\n\n`);
+    process.stdout.write(`  docs:    ${taskyard.url}/docs\n`);
+    for (const recipe of taskyard.recipes) {
+      process.stdout.write(`  recipe:  ${recipe.name.padEnd(10)} ${recipe.tryPath ? `${taskyard.url}${recipe.tryPath}  ` : ''}${recipe.description}\n`);
+    }
+    process.stdout.write('\n');
   } else {
     const worker = taskyard.worker;
     process.stdout.write(`\nTaskyard worker ${process.pid} is running  (${seconds} s)\n  storage: ${where}\n  queues:  ${worker?.queues.join(', ')} × ${worker?.concurrency}\n  tasks:   ${tasks}\n\n`);

@@ -135,6 +135,12 @@ export class JobStore {
     return rows[0] ? toJob(rows[0]) : undefined;
   }
 
+  /** The job an idempotency key was used for, if any. */
+  async byIdempotencyKey(key: string): Promise<Job | undefined> {
+    const { rows } = await this.db.query<JobRow>(`SELECT * FROM ${this.s}.jobs WHERE idempotency_key = $1`, [key]);
+    return rows[0] ? toJob(rows[0]) : undefined;
+  }
+
   /** Newest first, keyset-paginated on the (time-ordered) id. */
   async list(query: ListJobsQuery): Promise<{ jobs: Job[]; nextCursor: string | null }> {
     const where: string[] = [];

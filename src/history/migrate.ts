@@ -11,13 +11,13 @@ export interface Migration {
   sql: string;
 }
 
-export async function loadMigrations(): Promise<Migration[]> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((file) => FILE_NAME.test(file)).sort();
+export async function loadMigrations(dir: URL = MIGRATIONS_DIR): Promise<Migration[]> {
+  const files = (await readdir(dir)).filter((file) => FILE_NAME.test(file)).sort();
   return Promise.all(
     files.map(async (name) => ({
       version: Number(FILE_NAME.exec(name)![1]),
       name,
-      sql: await readFile(new URL(name, MIGRATIONS_DIR), 'utf8'),
+      sql: await readFile(new URL(name, dir), 'utf8'),
     })),
   );
 }
@@ -25,11 +25,12 @@ export async function loadMigrations(): Promise<Migration[]> {
 /**
  * Applies the pending numbered migrations to `schema` in one transaction, with a
  * ledger. Concurrent starters serialise on an advisory lock; late ones see the
- * work done and apply nothing. Returns the versions applied.
+ * work done and apply nothing. Returns the versions applied. `dir` holds the
+ * migrations (Taskyard's own by default; a recipe passes its own).
  */
-export async function migrate(db: Database, schema: string): Promise<number[]> {
+export async function migrate(db: Database, schema: string, dir: URL = MIGRATIONS_DIR): Promise<number[]> {
   const ident = schemaIdent(schema);
-  const migrations = await loadMigrations();
+  const migrations = await loadMigrations(dir);
   return db.transaction(async (session) => {
     // Must come first so concurrent starters wait here rather than racing on CREATE SCHEMA.
     await session.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`taskyard:migrate:${schema}`]);

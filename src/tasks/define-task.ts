@@ -30,7 +30,20 @@ export interface TaskContext {
   /** Appends one JSON chunk of the result to the job's event log (never dropped). */
   partial(chunk: unknown): void;
   log(message: string): void;
+  /**
+   * Functions the worker process hosts for tasks (a recipe's database access,
+   * cache or locks), by name. They run on the worker's main thread; arguments
+   * and results are copied. An unknown name rejects with `TASKYARD_ERR_HOST_NOT_FOUND`.
+   */
+  host<T extends object>(name: string): Remote<T>;
 }
+
+/** `T`'s methods as seen from a task: every call is asynchronous. */
+export type Remote<T> = {
+  [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
 
 export interface BackoffOptions {
   type: 'fixed' | 'exponential';

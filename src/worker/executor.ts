@@ -1,13 +1,15 @@
 import path from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { AnyTask } from '../tasks/define-task.js';
+import { Hosts } from './hosts.js';
 import { runTask } from './run-task.js';
 import {
   AbortReason,
   serializeError,
   type AbortReasonData,
   type Outcome,
+  type RuntimeMessage,
   type SandboxMessage,
   type SandboxRequest,
   type SerializedError,
@@ -39,7 +41,10 @@ const THREAD_ENTRY = new URL(`./sandbox-thread${path.extname(new URL(import.meta
 export class Executor {
   private readonly pool: Piscina;
 
-  constructor(threads: number) {
+  constructor(
+    threads: number,
+    private readonly hosts: Hosts = new Hosts(),
+  ) {
     this.pool = new Piscina({
       filename: THREAD_ENTRY,
       minThreads: Math.min(threads, 2),
@@ -52,11 +57,27 @@ export class Executor {
   }
 
   start(task: AnyTask, job: { jobId: string; attempt: number; input: unknown }, emit: EmitFn): Execution {
-    return task.source ? this.sandboxed(task, job, emit) : inline(task, job, emit);
+    return task.source ? this.sandboxed(task, job, emit) : inline(task, job, emit, this.hosts);
   }
 
   async close(): Promise<void> {
     await this.pool.destroy();
+  }
+
+  /** Runs a host function for a sandboxed task and posts the answer back (unless the job ended meanwhile). */
+  private answer(port: MessagePort, call: Extract<SandboxMessage, { kind: 'call' }>): void {
+    const reply = (message: Extract<RuntimeMessage, { kind: 'reply' }>): void => {
+      try {
+        port.postMessage(message);
+      } catch (error) {
+        // A value that cannot be cloned becomes the call's error; a closed port means nobody waits.
+        if (message.ok) port.postMessage({ kind: 'reply', id: call.id, ok: false, error: serializeError(error) } satisfies RuntimeMessage);
+      }
+    };
+    this.hosts.call(call.host, call.method, call.args).then(
+      (value) => reply({ kind: 'reply', id: call.id, ok: true, value }),
+      (error: unknown) => reply({ kind: 'reply', id: call.id, ok: false, error: serializeError(error) }),
+    );
   }
 
   private sandboxed(task: AnyTask, job: { jobId: string; attempt: number; input: unknown }, emit: EmitFn): Execution {
@@ -79,6 +100,7 @@ export class Executor {
     port1.on('message', (message: SandboxMessage) => {
       if (settled) return;
       if (message.kind === 'event') emit(message.type, message.data);
+      else if (message.kind === 'call') this.answer(port1, message);
       else if (message.kind === 'started') markStarted();
       else settle(message.outcome);
     });
@@ -112,7 +134,7 @@ export class Executor {
   }
 }
 
-function inline(task: AnyTask, job: { jobId: string; attempt: number; input: unknown }, emit: EmitFn): Execution {
+function inline(task: AnyTask, job: { jobId: string; attempt: number; input: unknown }, emit: EmitFn, hosts: Hosts): Execution {
   const controller = new AbortController();
   let killed: ((outcome: Outcome) => void) | undefined;
   const killedOutcome = new Promise<Outcome>((resolve) => {
@@ -122,6 +144,7 @@ function inline(task: AnyTask, job: { jobId: string; attempt: number; input: unk
     emit: (type, data) => {
       if (!controller.signal.aborted || type !== 'progress') emit(type, data);
     },
+    call: (host, method, args) => hosts.call(host, method, args),
   });
   return {
     outcome: Promise.race([running, killedOutcome]),

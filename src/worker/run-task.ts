@@ -1,10 +1,13 @@
-import type { AnyTask, ProgressUpdate, TaskContext } from '../tasks/define-task.js';
+import type { AnyTask, ProgressUpdate, Remote, TaskContext } from '../tasks/define-task.js';
+import { remote } from './hosts.js';
 import { PermanentError } from '../errors.js';
 import { storableProblem } from '../history/storable.js';
 import { serializeError, type Outcome } from './sandbox-protocol.js';
 
 export interface RunTaskHooks {
   emit(type: 'progress' | 'partial' | 'log', data: unknown): void;
+  /** Calls a function the worker hosts (`ctx.host(name).method(...args)`). */
+  call(host: string, method: string, args: unknown[]): Promise<unknown>;
 }
 
 /** Parses the input and runs a task's code; never throws, the outcome says how it went. */
@@ -27,6 +30,7 @@ export async function runTask(
     progress: (update: ProgressUpdate) => hooks.emit('progress', normaliseProgress(update)),
     partial: (chunk: unknown) => hooks.emit('partial', toStorable(chunk, 'ctx.partial(chunk)')),
     log: (message: string) => hooks.emit('log', { message: withoutNul(String(message)) }),
+    host: <T extends object>(name: string) => remote<Remote<T>>(name, hooks.call),
   };
   let result: unknown;
   try {

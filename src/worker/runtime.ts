@@ -8,6 +8,7 @@ import type { NewEvent } from '../events/types.js';
 import type { AnyTask } from '../tasks/define-task.js';
 import type { TaskRegistry } from '../tasks/registry.js';
 import { Executor, type Execution } from './executor.js';
+import type { Hosts } from './hosts.js';
 import type { AbortReasonData, SerializedError } from './sandbox-protocol.js';
 import type { Logger } from '../logger.js';
 
@@ -29,6 +30,8 @@ export interface WorkerRuntimeOptions {
   progressIntervalMs?: number;
   /** How long a job's lock lasts without renewal (a stalled worker loses its jobs after this). @defaultValue 30000 */
   lockDurationMs?: number;
+  /** Functions tasks reach through `ctx.host(name)`. */
+  hosts?: Hosts;
 }
 
 interface Running {
@@ -63,7 +66,7 @@ export class WorkerRuntime {
     this.queues = options.queues?.length ? [...options.queues] : options.registry.queues();
     this.concurrency = options.concurrency ?? 4;
     this.cancelGraceMs = options.cancelGraceMs ?? 5000;
-    this.executor = new Executor(Math.max(1, this.concurrency * this.queues.length));
+    this.executor = new Executor(Math.max(1, this.concurrency * this.queues.length), options.hosts);
   }
 
   get activeJobs(): number {

@@ -31,10 +31,14 @@ export interface SandboxRequest {
 export type SandboxMessage =
   | { kind: 'started' }
   | { kind: 'event'; type: Extract<EventType, 'progress' | 'partial' | 'log'>; data: unknown }
+  | { kind: 'call'; id: number; host: string; method: string; args: unknown[] }
   | { kind: 'done'; outcome: Outcome };
 
 /** Messages from the runtime to the thread. */
-export type RuntimeMessage = { kind: 'abort'; reason: AbortReasonData };
+export type RuntimeMessage =
+  | { kind: 'abort'; reason: AbortReasonData }
+  | { kind: 'reply'; id: number; ok: true; value: unknown }
+  | { kind: 'reply'; id: number; ok: false; error: SerializedError };
 
 export class AbortReason extends Error {
   readonly code: AbortReasonData['code'];
@@ -56,4 +60,14 @@ export function serializeError(error: unknown): SerializedError {
     return out;
   }
   return { name: 'Error', message: typeof error === 'string' ? error : JSON.stringify(error) ?? String(error) };
+}
+
+/** The error a host function threw, rebuilt on the task's side with its name, code and stack. */
+export function deserializeError(data: SerializedError): Error {
+  const error = new Error(data.message) as Error & { code?: string; permanent?: boolean };
+  error.name = data.name;
+  if (data.stack) error.stack = data.stack;
+  if (data.code) error.code = data.code;
+  if (data.permanent) error.permanent = true;
+  return error;
 }

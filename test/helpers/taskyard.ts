@@ -72,6 +72,14 @@ export async function dropSchemas(options: Partial<TaskyardOptions>): Promise<vo
     for (const schema of [options.historySchema, options.engineSchema]) {
       if (schema) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     }
+    // Recipes keep their tables in `<history schema>_<recipe>`.
+    if (options.historySchema) {
+      const { rows } = await client.query<{ name: string }>(
+        "SELECT nspname AS name FROM pg_namespace WHERE starts_with(nspname, $1)",
+        [`${options.historySchema}_`],
+      );
+      for (const { name } of rows) await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+    }
   } finally {
     await client.end();
   }
@@ -90,9 +98,11 @@ export async function deleteRedisKeys(url: string, prefix: string): Promise<void
     for (const node of nodes) {
       let cursor = '0';
       do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 1000);
+        // `{prefix}…` (queues, events) and `prefix:…` (recipes' cache and locks).
+        const [next, keys] = await node.scan(cursor, 'MATCH', `*${prefix}[:}]*`, 'COUNT', 1000);
+        const ours = keys.filter((key) => key.startsWith(`{${prefix}`) || key.startsWith(`${prefix}:`));
         // One key per DEL: a Cluster node refuses a DEL whose keys span slots.
-        if (keys.length > 0) await node.pipeline(keys.map((key) => ['del', key])).exec();
+        if (ours.length > 0) await node.pipeline(ours.map((key) => ['del', key])).exec();
         cursor = next;
       } while (cursor !== '0');
     }

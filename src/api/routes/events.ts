@@ -6,7 +6,7 @@ import type { ApiDeps } from '../deps.js';
 import { followJob } from '../follow-job.js';
 import { errorSchema } from '../job-view.js';
 import { LiveBuffer } from '../live-buffer.js';
-import { parseOr400 } from '../validate.js';
+import { parseOr400 } from '../../validate.js';
 import { findJob } from '../find-job.js';
 
 const Seq = z.coerce.number().int().min(0).max(2 ** 31 - 1);

@@ -1,13 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { TaskyardError } from '../../errors.js';
 import { JOB_STATUSES, isTerminalStatus } from '../../events/types.js';
 import type { ApiDeps } from '../deps.js';
 import { errorSchema, jobLinks, jobView, jobViewSchema } from '../job-view.js';
-import { storableProblem } from '../../history/storable.js';
-import { parseOr400 } from '../validate.js';
-import { Admission } from '../admission.js';
+import { parseOr400 } from '../../validate.js';
 import { findJob, withLoggedEvents } from '../find-job.js';
 
 const MAX_DELAY_MS = 365 * 24 * 3600 * 1000;
@@ -37,7 +34,6 @@ const JobParams = z.object({ id: z.string().min(1).max(100) });
 const TaskParams = z.object({ task: z.string().min(1).max(100) });
 
 export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): void {
-  const admission = new Admission(deps.engine, deps.maxWaiting);
   app.post(
     '/tasks/:task/jobs',
     {
@@ -61,67 +57,14 @@ export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): 
     },
     async (request, reply) => {
       const { task: taskName } = parseOr400(TaskParams, request.params, 'path');
-      const task = deps.registry.get(taskName);
-      if (!task) throw new TaskyardError('TASKYARD_ERR_TASK_NOT_FOUND', `No task named "${taskName}"`);
+      if (!deps.registry.get(taskName)) throw new TaskyardError('TASKYARD_ERR_TASK_NOT_FOUND', `No task named "${taskName}"`);
       // No body at all is an empty one; `null` is not an object and is refused.
       const body = parseOr400(EnqueueBody, request.body === undefined ? {} : request.body, 'request body');
-      const input = body.input ?? {};
-      const problem = storableProblem(input);
-      if (problem) throw new TaskyardError('TASKYARD_ERR_VALIDATION', `Invalid input: ${problem}`, [{ path: 'input', message: problem }]);
-      parseOr400(task.input, input, 'input', 'input');
       const header = request.headers['idempotency-key'];
       const idempotencyKey = header === undefined ? undefined : parseOr400(IdempotencyKey, header, 'Idempotency-Key header', 'Idempotency-Key');
-
-      const attempts = body.attempts ?? task.retry.attempts;
-      const delayMs = body.delayMs ?? 0;
-      // Before anything is stored: a refused job leaves no trace.
-      await admission.admit(task.queue).catch((error: unknown) => {
-        throw error instanceof TaskyardError ? error : new TaskyardError('TASKYARD_ERR_NOT_READY', 'The queue engine is unreachable; try again shortly');
-      });
-      const { job, created, sameInput } = await deps.store.insert({
-        id: uuidv7(),
-        task: task.name,
-        queue: task.queue,
-        input,
-        priority: body.priority ?? 0,
-        maxAttempts: attempts,
-        idempotencyKey,
-        runAt: delayMs > 0 ? new Date(Date.now() + delayMs) : undefined,
-      });
-      if (!created) {
-        if (job.task !== task.name) {
-          throw new TaskyardError('TASKYARD_ERR_IDEMPOTENCY_CONFLICT', `The idempotency key was used for a job of task "${job.task}"`);
-        }
-        if (!sameInput) {
-          throw new TaskyardError('TASKYARD_ERR_IDEMPOTENCY_CONFLICT', 'The idempotency key was used with a different input', { jobId: job.id });
-        }
-        return reply.status(200).send(jobView(prefix, (await withLoggedEvents(deps, job)) ?? job));
-      }
-      try {
-        await deps.engine.enqueue({
-          queue: task.queue,
-          jobId: job.id,
-          task: task.name,
-          input,
-          priority: job.priority,
-          delayMs,
-          attempts,
-          backoff: task.retry.backoff,
-        });
-      } catch (error) {
-        request.log.warn({ err: error, jobId: job.id }, 'enqueue failed');
-        // The client is told the job was not accepted: it must not linger in history
-        // (nor hold its idempotency key). Should even that fail, it stays as failed.
-        await deps.store.delete(job.id).catch(() =>
-          deps.log
-            .append(job.id, [
-              { type: 'error', data: { code: 'TASKYARD_ERR_ENQUEUE_FAILED', message: 'The job could not be enqueued' } },
-              { type: 'status', data: { status: 'failed' } },
-            ])
-            .catch(() => undefined),
-        );
-        throw new TaskyardError('TASKYARD_ERR_ENQUEUE_FAILED', 'The queue engine is unreachable; the job was not accepted. Try again shortly.');
-      }
+      const submitted = await deps.submit({ task: taskName, input: body.input, priority: body.priority, delayMs: body.delayMs, attempts: body.attempts, idempotencyKey });
+      const { job } = submitted;
+      if (!submitted.created) return reply.status(200).send(jobView(prefix, (await withLoggedEvents(deps, job)) ?? job));
       return reply
         .status(202)
         .header('location', jobLinks(prefix, job.id).self)

@@ -6,7 +6,7 @@ import type { ApiDeps } from '../deps.js';
 import { followJob, type FollowedJob } from '../follow-job.js';
 import { errorBody } from '../http-errors.js';
 import { LiveBuffer } from '../live-buffer.js';
-import { fieldErrors } from '../validate.js';
+import { fieldErrors } from '../../validate.js';
 
 const MAX_SUBSCRIPTIONS = 1000;
 /**

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { TaskyardError } from '../errors.js';
+import { TaskyardError } from './errors.js';
 
 export interface FieldError {
   path: string;

@@ -1,5 +1,5 @@
-import type { Engine } from '../engine/engine.js';
-import { TaskyardError } from '../errors.js';
+import type { Engine } from './engine/engine.js';
+import { TaskyardError } from './errors.js';
 
 /** How long a queue's waiting count is trusted before it is read again. */
 const COUNT_TTL_MS = 250;
