@@ -14,6 +14,8 @@ export interface LoadSpec {
   amount?: number;
   /** …at most this many requests per second across all connections. */
   overallRate?: number;
+  /** A body per request instead of one for all (called once per request, in order). */
+  nextBody?: () => unknown;
 }
 
 export interface LoadResult {
@@ -53,6 +55,8 @@ export function postLoad(spec: LoadSpec, line: PhaseLine): Promise<LoadResult> {
     if (spec.amount !== undefined) options.amount = spec.amount;
     else options.duration = spec.durationS ?? 10;
     if (spec.overallRate !== undefined) options.overallRate = spec.overallRate;
+    const { nextBody } = spec;
+    if (nextBody) options.requests = [{ setupRequest: (request) => ({ ...request, body: JSON.stringify(nextBody()) }) }];
     const t0 = performance.now();
     const instance = autocannon(options, (error: unknown, result) => {
       clearInterval(timer);

@@ -1,12 +1,11 @@
 // The core figures: jobs accepted per second over HTTP, jobs completed per
 // second, enqueue→completion latency, and how soon `npm start` is ready — on
 // embedded PGlite and on PostgreSQL, with Taskyard in a process of its own.
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startBenchServer, type BenchServer, type BenchServerOptions } from '../lib/bench-server.js';
+import { startBenchServer, type BenchServer } from '../lib/bench-server.js';
 import { BACKENDS, tables, TASK, type Backend, type PhaseResult, type ReadyResult, type ServerRun, type Settings } from '../lib/core-report.js';
 import { summarizeProfile } from '../lib/cpu-profile.js';
 import { completionStats } from '../lib/job-stats.js';
@@ -18,10 +17,9 @@ import type { Progress } from '../lib/progress.js';
 import { measureReady, privateBuild } from '../lib/ready.js';
 import type { OptionValues, Scenario } from '../lib/scenario.js';
 import { round } from '../lib/stats.js';
-import { dropSchemas } from '../lib/schemas.js';
+import { withStorage } from '../lib/storage.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function settings(quick: boolean, values: OptionValues): Settings {
   const list = (value: unknown, fallback: string): string[] =>
@@ -53,25 +51,6 @@ function settings(quick: boolean, values: OptionValues): Settings {
     waitQuietS: values['wait-quiet'] === undefined ? (quick ? 0 : 120) : Number(values['wait-quiet']),
     drainTimeoutMs: 600_000,
   };
-}
-
-/** Fresh storage for one server: a new PGlite dir, or new schemas on PostgreSQL. */
-async function withStorage<T>(backend: Backend, fn: (storage: BenchServerOptions) => Promise<T>): Promise<T> {
-  if (backend === 'pglite') {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'taskyard-bench-'));
-    try {
-      return await fn({ dataDir });
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  }
-  const suffix = randomBytes(4).toString('hex');
-  const storage = { databaseUrl: DATABASE_URL, historySchema: `bench_ty_${suffix}`, engineSchema: `bench_bq_${suffix}` };
-  try {
-    return await fn(storage);
-  } finally {
-    await dropSchemas(DATABASE_URL, [storage.historySchema, storage.engineSchema]);
-  }
 }
 
 async function runPhase(

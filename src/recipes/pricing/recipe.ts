@@ -13,11 +13,10 @@ const extension = path.extname(new URL(import.meta.url).pathname);
  */
 export const pricing = defineRecipe({
   name: 'pricing',
-  description: 'cache-aside prices, a locked batch recalculation, market events → jobs',
+  description: 'POST /api/v1/price (cache-aside), a locked batch recalculation, market events → jobs',
   tasks: new URL(`./tasks${extension}`, import.meta.url).href,
   migrations: new URL('./migrations/', import.meta.url),
   hosts: (ctx) => ({ pricing: new PriceService(ctx).host() }),
   routes: (app, ctx) => pricingRoutes(app, ctx, new PriceService(ctx)),
   worker: (ctx) => listenToMarketEvents(ctx),
-  tryPath: '/api/v1/price',
 });
