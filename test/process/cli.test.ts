@@ -20,6 +20,11 @@ describe('taskyard CLI', () => {
 
     const ready = await getJson(`${url}/ready`);
     assert.equal(ready.status, 200);
+    // Every recipe runs by default: the banner lists them and their routes answer.
+    await proc.waitForOutput(/recipe: +pricing/);
+    for (const recipe of ['catalog', 'streaming', 'pricing']) assert.match(proc.stdout(), new RegExp(`recipe: +${recipe}`));
+    const price = await postJson(`${url}/api/v1/price`, { productId: 'P0001', userLocation: 'US', isPrimeMember: false });
+    assert.equal(price.status, 200);
 
     const accepted = await postJson(`${url}/v1/tasks/compute-pi/jobs`, { input: { digits: 10 } });
     assert.equal(accepted.status, 202);
@@ -29,6 +34,28 @@ describe('taskyard CLI', () => {
 
     proc.signal('SIGTERM');
     assert.deepEqual(await waitForExit(proc), { code: 0, signal: null });
+  });
+
+  test('`--recipes pricing` runs that recipe only; `--no-recipes` none', async () => {
+    const only = await startCli(['--data-dir', `${tmp.dir}/only`, '--recipes', 'pricing']);
+    assert.equal((await getJson(`${only.url}/products`)).status, 404);
+    assert.equal((await postJson(`${only.url}/api/v1/price`, { productId: 'P0001', userLocation: 'US', isPrimeMember: false })).status, 200);
+    only.proc.signal('SIGTERM');
+    await waitForExit(only.proc);
+
+    const none = await startCli(['--data-dir', `${tmp.dir}/none`, '--no-recipes']);
+    assert.equal((await postJson(`${none.url}/api/v1/price`, {})).status, 404);
+    assert.doesNotMatch(none.proc.stdout(), /recipe:/);
+    none.proc.signal('SIGTERM');
+    await waitForExit(none.proc);
+  });
+
+  test('`--recipes nope` exits non-zero naming the setting and the known recipes', async () => {
+    const proc = spawnCli(['start', '--port', '0', '--data-dir', tmp.dir, '--recipes', 'nope']);
+    const { code } = await waitForExit(proc);
+    assert.notEqual(code, 0);
+    assert.match(proc.stderr(), /recipes: unknown "nope" \(known: catalog, streaming, pricing\)/);
+    assert.doesNotMatch(proc.stdout(), /ready at/);
   });
 
   test('`start --port notanumber` exits non-zero naming the port', async () => {
