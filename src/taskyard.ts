@@ -13,7 +13,8 @@ import { isTask, type AnyTask } from './tasks/define-task.js';
 import { loadTaskModule } from './tasks/load-tasks.js';
 import { TaskRegistry } from './tasks/registry.js';
 import { WorkerRuntime } from './worker/runtime.js';
-import { Hosts } from './worker/hosts.js';
+import { ARTIFACTS_HOST, Hosts } from './worker/hosts.js';
+import { FileStore } from './history/files.js';
 import { Admission } from './admission.js';
 import { jobSubmitter } from './submit-job.js';
 import { openServices } from './services/open-services.js';
@@ -140,15 +141,17 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
     const { log, cancelBus, projector } = transport;
     const delivery = new Delivery(log);
     const submit = store ? jobSubmitter({ engine, store, log, registry, admission: new Admission(engine, config.maxWaiting) }) : undefined;
-    if (store && submit) deps = { engine, store, log, delivery, cancelBus, registry, submit };
+    const files = db ? new FileStore(db, config.historySchema) : undefined;
+    if (store && submit && files) deps = { engine, store, log, delivery, cancelBus, registry, submit, files };
 
     const hosts = new Hosts();
     for (const [name, host] of Object.entries(givenHosts)) hosts.add(name, host);
+    if (files) hosts.add(ARTIFACTS_HOST, artifactsHost(files));
     let recipeRuntime: RecipeRuntime | undefined;
-    if (recipes.length > 0 && db && submit) {
+    if (recipes.length > 0 && db && submit && files) {
       const services = await openServices(config, db, transport.redis);
       closers.push(() => services.close());
-      recipeRuntime = await startRecipes(recipes, { config, logger, db, services, submit, hosts });
+      recipeRuntime = await startRecipes(recipes, { config, logger, db, services, submit, hosts, files });
       const started = recipeRuntime;
       closers.push(() => started.close());
     } else if (recipes.length > 0) {
@@ -196,5 +199,15 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
   }
 
   return taskyard;
+}
+
+/** What `ctx.artifact` calls in the worker's process. */
+function artifactsHost(files: FileStore): object {
+  return {
+    put: async (jobId: string, name: string, contentType: string, data: Uint8Array) => {
+      const info = await files.putArtifact(jobId, name, contentType, data);
+      return { name: info.name, size: info.size };
+    },
+  };
 }
 

@@ -2,6 +2,7 @@ import type { Engine } from '../engine/engine.js';
 import type { CancelBus } from '../events/cancel-bus.js';
 import type { Delivery } from '../events/delivery.js';
 import type { EventLog } from '../events/event-log.js';
+import type { FileStore } from '../history/files.js';
 import type { JobStore } from '../history/jobs.js';
 import type { SubmitJob } from '../submit-job.js';
 import type { TaskRegistry } from '../tasks/registry.js';
@@ -14,6 +15,8 @@ export interface ApiDeps {
   delivery: Delivery;
   cancelBus: CancelBus;
   registry: TaskRegistry;
+  /** Jobs' artifacts (and uploads). */
+  files: FileStore;
   /** Enqueues a job (validation, admission control, idempotency, history, engine). */
   submit: SubmitJob;
 }

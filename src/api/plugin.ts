@@ -2,6 +2,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from './deps.js';
 import { installErrorHandlers } from './http-errors.js';
+import { artifactRoutes } from './routes/artifacts.js';
 import { eventRoutes } from './routes/events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -37,4 +38,5 @@ export const taskyardApi: FastifyPluginAsync<TaskyardApiOptions> = async (app: F
   eventRoutes(app, options.deps);
   wsRoutes(app, options.deps);
   taskRoutes(app, options.deps);
+  artifactRoutes(app, options.deps, prefix);
 };

@@ -4,6 +4,7 @@ import { sendError } from '../api/http-errors.js';
 import type { Config } from '../config.js';
 import { TaskyardError } from '../errors.js';
 import type { Database } from '../history/database.js';
+import type { FileStore } from '../history/files.js';
 import { migrate } from '../history/migrate.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services/open-services.js';
@@ -51,9 +52,9 @@ export interface RecipeRuntime {
  */
 export async function startRecipes(
   recipes: readonly Recipe[],
-  options: { config: Config; logger: Logger; db: Database; services: Services; submit: SubmitJob; hosts: Hosts },
+  options: { config: Config; logger: Logger; db: Database; services: Services; submit: SubmitJob; hosts: Hosts; files: FileStore },
 ): Promise<RecipeRuntime> {
-  const { config, logger, db, services, submit, hosts } = options;
+  const { config, logger, db, services, submit, hosts, files } = options;
   const contexts = new Map<Recipe, RecipeContext>();
   for (const recipe of recipes) {
     const schema = recipeSchema(config, recipe);
@@ -68,6 +69,7 @@ export async function startRecipes(
       broadcast: services.broadcast,
       locks: services.locks,
       submit,
+      files,
     };
     contexts.set(recipe, ctx);
     for (const [name, host] of Object.entries(recipe.hosts?.(ctx) ?? {})) hosts.add(name, host);

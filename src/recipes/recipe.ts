@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../api/deps.js';
 import type { Config } from '../config.js';
 import type { Database } from '../history/database.js';
+import type { FileStore } from '../history/files.js';
 import type { Logger } from '../logger.js';
 import type { Broadcast } from '../services/broadcast.js';
 import type { Cache } from '../services/cache.js';
@@ -26,6 +27,8 @@ export interface RecipeContext {
   readonly locks: Locks;
   /** Enqueues a job exactly as `POST /v1/tasks/:task/jobs` does (admission, idempotency, history). */
   readonly submit: SubmitJob;
+  /** Uploads for jobs to read, and jobs' artifacts, in the history database. */
+  readonly files: FileStore;
 }
 
 /** What a recipe's HTTP routes get. */

@@ -36,6 +36,19 @@ export interface TaskContext {
    * and results are copied. An unknown name rejects with `TASKYARD_ERR_HOST_NOT_FOUND`.
    */
   host<T extends object>(name: string): Remote<T>;
+  /**
+   * Stores a file the job produced, to download at `GET /v1/jobs/{id}/artifacts/{name}`;
+   * the same name again replaces it (a retry rewrites its artifacts). The name is
+   * sanitised (last path segment, safe characters). Needs the history database in
+   * the worker's process (`--database` for a worker on Redis). Up to 64 MiB each.
+   */
+  artifact(name: string, data: string | Uint8Array, options?: { contentType?: string }): Promise<ArtifactInfo>;
+}
+
+export interface ArtifactInfo {
+  /** The name it is stored under (after sanitising). */
+  name: string;
+  size: number;
 }
 
 /** `T`'s methods as seen from a task: every call is asynchronous. */

@@ -1,5 +1,8 @@
 import { PermanentError } from '../errors.js';
 
+/** The host behind `ctx.artifact` (registered when the process has the history database). */
+export const ARTIFACTS_HOST = 'taskyard:artifacts';
+
 /**
  * Functions the worker process hosts for tasks (`ctx.host(name)`), by name:
  * what a task in a sandbox thread cannot hold itself, like the embedded

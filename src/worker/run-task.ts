@@ -1,5 +1,18 @@
-import type { AnyTask, ProgressUpdate, Remote, TaskContext } from '../tasks/define-task.js';
-import { remote } from './hosts.js';
+import type { AnyTask, ArtifactInfo, ProgressUpdate, Remote, TaskContext } from '../tasks/define-task.js';
+import { ARTIFACTS_HOST, remote } from './hosts.js';
+
+const MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
+const CONTENT_TYPE = /^[\w.+-]+\/[\w.+-]+(; ?charset=[\w-]+)?$/;
+const CONTENT_TYPES: Record<string, string> = {
+  xml: 'application/xml',
+  json: 'application/json',
+  txt: 'text/plain; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  zip: 'application/zip',
+  png: 'image/png',
+};
+const contentTypeOf = (name: string): string => CONTENT_TYPES[/\.([a-z0-9]+)$/i.exec(name)?.[1]?.toLowerCase() ?? ''] ?? 'application/octet-stream';
 import { PermanentError } from '../errors.js';
 import { storableProblem } from '../history/storable.js';
 import { serializeError, type Outcome } from './sandbox-protocol.js';
@@ -31,6 +44,16 @@ export async function runTask(
     partial: (chunk: unknown) => hooks.emit('partial', toStorable(chunk, 'ctx.partial(chunk)')),
     log: (message: string) => hooks.emit('log', { message: withoutNul(String(message)) }),
     host: <T extends object>(name: string) => remote<Remote<T>>(name, hooks.call),
+    artifact: async (name, data, options) => {
+      const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+      if (!(bytes instanceof Uint8Array)) throw new TypeError('ctx.artifact(name, data): data must be a string or a Uint8Array');
+      if (bytes.byteLength > MAX_ARTIFACT_BYTES) throw new RangeError(`ctx.artifact: ${name} is ${bytes.byteLength} bytes; the limit is ${MAX_ARTIFACT_BYTES}`);
+      const contentType = options?.contentType ?? contentTypeOf(name);
+      if (!CONTENT_TYPE.test(contentType)) throw new TypeError(`ctx.artifact: "${contentType}" is not a content type`);
+      const stored = (await hooks.call(ARTIFACTS_HOST, 'put', [info.jobId, String(name), contentType, bytes])) as ArtifactInfo;
+      hooks.emit('log', { message: `artifact ${stored.name} stored (${stored.size} bytes)` });
+      return stored;
+    },
   };
   let result: unknown;
   try {
