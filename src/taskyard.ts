@@ -17,6 +17,7 @@ import { ARTIFACTS_HOST, Hosts } from './worker/hosts.js';
 import { FileStore } from './history/files.js';
 import { Admission } from './admission.js';
 import { jobSubmitter } from './submit-job.js';
+import { Schedules, type Schedule } from './schedules.js';
 import { openServices } from './services/open-services.js';
 import { loadRecipes, startRecipes, type RecipeRuntime } from './recipes/load-recipes.js';
 import type { Recipe } from './recipes/recipe.js';
@@ -49,6 +50,11 @@ export interface TaskyardOptions extends Omit<Partial<ConfigInput>, 'tasks'> {
    * They run on the worker's main thread.
    */
   hosts?: Record<string, object>;
+  /**
+   * Jobs submitted on a clock (BullMQ job schedulers): `{ id, task, input?, everyMs? | cron? }`.
+   * Declared by the API processes; schedules no longer declared are removed.
+   */
+  schedules?: readonly Schedule[];
 }
 
 export interface Taskyard {
@@ -69,7 +75,7 @@ export interface Taskyard {
 }
 
 export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
-  const { tasks = [], role = 'all', listen = true, logger: givenLogger, env = true, hosts: givenHosts = {}, ...flags } = options;
+  const { tasks = [], role = 'all', listen = true, logger: givenLogger, env = true, hosts: givenHosts = {}, schedules: givenSchedules = [], ...flags } = options;
   const moduleTasks = tasks.filter((task): task is string => typeof task === 'string');
   const config = loadConfig({ ...flags, tasks: [...(flags as ConfigInput).tasks ?? [], ...moduleTasks] } as Partial<ConfigInput>, env ? process.env : {});
   const logger = givenLogger ?? createLogger(config.logLevel);
@@ -177,6 +183,16 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
       const runtime = worker;
       closers.push(() => runtime.stop());
       await recipeRuntime?.startWorkers();
+    }
+    if (submit) {
+      const schedules = new Schedules(engine, registry, submit, logger);
+      const declared = schedules.validate([...givenSchedules, ...(recipeRuntime?.schedules() ?? [])]);
+      if (role !== 'worker') await schedules.declare(declared);
+      // The processes that declare schedules turn their ticks into jobs.
+      if (declared.length > 0) {
+        const ticks = schedules.consumeTicks();
+        closers.push(() => ticks.close());
+      }
     }
     if (projector) {
       await projector.start();

@@ -223,6 +223,36 @@ export class Engine {
     };
   }
 
+  /**
+   * Creates or updates a BullMQ job scheduler: `queue` gets a job named `name`
+   * with `data` every `every` ms or on the cron `pattern`, one per period
+   * however many processes run.
+   */
+  async upsertSchedule(queue: string, spec: { id: string; every?: number | undefined; pattern?: string | undefined; name: string; data: unknown }): Promise<void> {
+    const repeat = spec.every !== undefined ? { every: spec.every } : { pattern: spec.pattern! };
+    await this.queue(queue).upsertJobScheduler(spec.id, repeat, {
+      name: spec.name,
+      data: spec.data,
+      opts: { removeOnComplete: true, removeOnFail: true, attempts: 3, backoff: { type: 'exponential', delay: 1000 } },
+    });
+  }
+
+  /** The job schedulers of a queue, by id, with their next run (ms since epoch). */
+  async schedules(queue: string): Promise<Array<{ id: string; every?: number; pattern?: string; next?: number }>> {
+    const found = await this.queue(queue).getJobSchedulers(0, -1, true);
+    return found.map((scheduler) => {
+      const out: { id: string; every?: number; pattern?: string; next?: number } = { id: scheduler.key };
+      if (scheduler.every !== undefined && scheduler.every !== null) out.every = Number(scheduler.every);
+      if (scheduler.pattern) out.pattern = scheduler.pattern;
+      if (scheduler.next !== undefined && scheduler.next !== null) out.next = Number(scheduler.next);
+      return out;
+    });
+  }
+
+  async removeSchedule(queue: string, id: string): Promise<void> {
+    await this.queue(queue).removeJobScheduler(id);
+  }
+
   /** Reaches the backend through the default queue's connection. */
   async ping(): Promise<void> {
     await this.backend.ping(this.queue('default'));

@@ -7,6 +7,7 @@ import type { Database } from '../history/database.js';
 import type { FileStore } from '../history/files.js';
 import { migrate } from '../history/migrate.js';
 import type { Logger } from '../logger.js';
+import type { Schedule } from '../schedules.js';
 import type { Services } from '../services/open-services.js';
 import type { SubmitJob } from '../submit-job.js';
 import { loadTaskModule } from '../tasks/load-tasks.js';
@@ -41,6 +42,8 @@ export interface RecipeRuntime {
   readonly recipes: readonly Recipe[];
   /** Registers every recipe's routes on the server. */
   routes(app: FastifyInstance, api: ApiDeps): Promise<void>;
+  /** What the recipes submit on a clock. */
+  schedules(): Schedule[];
   /** Starts what recipes run beside workers (listeners). */
   startWorkers(): Promise<void>;
   close(): Promise<void>;
@@ -90,6 +93,7 @@ export async function startRecipes(
         });
       }
     },
+    schedules: () => [...contexts].flatMap(([recipe, ctx]) => recipe.schedules?.(ctx) ?? []),
     async startWorkers() {
       for (const [recipe, ctx] of contexts) if (recipe.worker) stops.push(await recipe.worker(ctx));
     },

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { Broadcast } from '../services/broadcast.js';
 import type { Cache } from '../services/cache.js';
 import type { Locks } from '../services/locks.js';
+import type { Schedule } from '../schedules.js';
 import type { SubmitJob } from '../submit-job.js';
 
 /**
@@ -57,6 +58,8 @@ export interface Recipe {
   hosts?(ctx: RecipeContext): Record<string, object>;
   /** HTTP routes, registered at the server's root. */
   routes?(app: FastifyInstance, ctx: RecipeRouteContext): Promise<void> | void;
+  /** Jobs submitted on a clock (BullMQ job schedulers), e.g. a report every 15 minutes. */
+  schedules?(ctx: RecipeContext): Schedule[];
   /** Runs in processes with a worker (e.g. a listener that enqueues jobs); returns how to stop it. */
   worker?(ctx: RecipeContext): Promise<() => Promise<void>>;
   /** A path for the start-up banner, e.g. `/products`. */
