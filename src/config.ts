@@ -65,6 +65,11 @@ export const ConfigSchema = z.object({
   queues: z.array(z.string().regex(QUEUE_NAME, 'queue names are letters, digits, "_" and "-"')).optional(),
   /** Jobs run at once per queue. @defaultValue 4 (env TASKYARD_CONCURRENCY) */
   concurrency: integer(1, 256).default(4),
+  /**
+   * A sandbox thread is replaced by a fresh one after this many jobs, so memory a
+   * task leaks is given back (Celery's max-tasks-per-child). @defaultValue 0, never (env TASKYARD_MAX_JOBS_PER_CHILD)
+   */
+  maxJobsPerChild: integer(0, 1_000_000_000).default(0),
   /** Time a cancelled or timed-out job gets to stop before it is killed. @defaultValue 5000 */
   cancelGraceMs: integer(0, 3_600_000).default(5000),
   /** On SIGTERM, time running jobs get to finish before they are re-queued. @defaultValue 10000 */
@@ -104,6 +109,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     recipes: env.TASKYARD_RECIPES === 'none' ? [] : list(env.TASKYARD_RECIPES),
     queues: list(env.TASKYARD_QUEUES),
     concurrency: env.TASKYARD_CONCURRENCY,
+    maxJobsPerChild: env.TASKYARD_MAX_JOBS_PER_CHILD,
     logLevel: env.LOG_LEVEL,
   };
   for (const key of Object.keys(out)) if (out[key] === undefined || out[key] === '') delete out[key];

@@ -178,6 +178,7 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
         progressIntervalMs: config.progressIntervalMs,
         lockDurationMs: config.lockDurationMs,
         hosts,
+        maxJobsPerChild: config.maxJobsPerChild,
       });
       await worker.start();
       const runtime = worker;

@@ -44,6 +44,8 @@ export class Executor {
   constructor(
     threads: number,
     private readonly hosts: Hosts = new Hosts(),
+    /** A sandbox thread is replaced after this many jobs (0: never), freeing what tasks leak. */
+    private readonly maxJobsPerThread = 0,
   ) {
     this.pool = new Piscina({
       filename: THREAD_ENTRY,
@@ -102,7 +104,10 @@ export class Executor {
       if (message.kind === 'event') emit(message.type, message.data);
       else if (message.kind === 'call') this.answer(port1, message);
       else if (message.kind === 'started') markStarted();
-      else settle(message.outcome);
+      else {
+        if (message.retiring) port1.postMessage({ kind: 'received' } satisfies RuntimeMessage);
+        settle(message.outcome);
+      }
     });
     const request: SandboxRequest = {
       moduleUrl: task.source!.moduleUrl,
@@ -111,6 +116,7 @@ export class Executor {
       attempt: job.attempt,
       input: job.input,
       port: port2,
+      maxJobsPerThread: this.maxJobsPerThread,
     };
     this.pool.run(request, { transferList: [port2] as never, signal: killer.signal }).then(
       () => {

@@ -32,6 +32,8 @@ export interface WorkerRuntimeOptions {
   lockDurationMs?: number;
   /** Functions tasks reach through `ctx.host(name)`. */
   hosts?: Hosts;
+  /** A sandbox thread is replaced after this many jobs. @defaultValue 0 (never) */
+  maxJobsPerChild?: number;
 }
 
 interface Running {
@@ -66,7 +68,7 @@ export class WorkerRuntime {
     this.queues = options.queues?.length ? [...options.queues] : options.registry.queues();
     this.concurrency = options.concurrency ?? 4;
     this.cancelGraceMs = options.cancelGraceMs ?? 5000;
-    this.executor = new Executor(Math.max(1, this.concurrency * this.queues.length), options.hosts);
+    this.executor = new Executor(Math.max(1, this.concurrency * this.queues.length), options.hosts, options.maxJobsPerChild ?? 0);
   }
 
   get activeJobs(): number {

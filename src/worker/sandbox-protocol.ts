@@ -25,6 +25,8 @@ export interface SandboxRequest {
   attempt: number;
   input: unknown;
   port: MessagePort;
+  /** The thread retires after this many jobs (0: never). */
+  maxJobsPerThread: number;
 }
 
 /** Messages from the thread back to the runtime, in order: `started` once the task is loaded, ending with `done`. */
@@ -32,11 +34,13 @@ export type SandboxMessage =
   | { kind: 'started' }
   | { kind: 'event'; type: Extract<EventType, 'progress' | 'partial' | 'log'>; data: unknown }
   | { kind: 'call'; id: number; host: string; method: string; args: unknown[] }
-  | { kind: 'done'; outcome: Outcome };
+  | { kind: 'done'; outcome: Outcome; retiring?: boolean };
 
 /** Messages from the runtime to the thread. */
 export type RuntimeMessage =
   | { kind: 'abort'; reason: AbortReasonData }
+  /** The runtime has the outcome: a retiring thread may exit now. */
+  | { kind: 'received' }
   | { kind: 'reply'; id: number; ok: true; value: unknown }
   | { kind: 'reply'; id: number; ok: false; error: SerializedError };
 

@@ -4,6 +4,9 @@ import { loadTaskExport } from '../tasks/load-tasks.js';
 import { runTask } from './run-task.js';
 import { AbortReason, deserializeError, serializeError, type RuntimeMessage, type SandboxMessage, type SandboxRequest } from './sandbox-protocol.js';
 
+/** Jobs this thread has run; past the limit it exits and the pool starts a fresh one. */
+let jobsRun = 0;
+
 export default async function runInSandbox(request: SandboxRequest): Promise<void> {
   const { port } = request;
   const controller = new AbortController();
@@ -11,6 +14,8 @@ export default async function runInSandbox(request: SandboxRequest): Promise<voi
   let nextCall = 0;
   port.on('message', (message: RuntimeMessage) => {
     if (message.kind === 'abort') controller.abort(new AbortReason(message.reason));
+    // Exit only once the outcome is known to have arrived (a message in flight dies with the thread).
+    else if (message.kind === 'received') process.exit(0);
     else {
       const pending = calls.get(message.id);
       calls.delete(message.id);
@@ -34,7 +39,14 @@ export default async function runInSandbox(request: SandboxRequest): Promise<voi
       { jobId: request.jobId, attempt: request.attempt, signal: controller.signal },
       { emit: (type, data) => send({ kind: 'event', type, data }), call },
     );
-    send({ kind: 'done', outcome });
+    jobsRun++;
+    const retiring = request.maxJobsPerThread > 0 && jobsRun >= request.maxJobsPerThread;
+    send(retiring ? { kind: 'done', outcome, retiring } : { kind: 'done', outcome });
+    if (retiring) {
+      // Wait for the runtime's answer (or its side of the port closing); the pool replaces this thread when it exits.
+      port.once('close', () => process.exit(0));
+      await new Promise(() => undefined);
+    }
   } catch (error) {
     // Loading failed, or an emitted value could not be cloned.
     send({ kind: 'done', outcome: { ok: false, error: serializeError(error) } });
