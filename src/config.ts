@@ -55,7 +55,7 @@ export const ConfigSchema = z.object({
   /** Modules of tasks to load (paths, .ts or .js). (env TASKYARD_TASKS, comma separated) */
   tasks: z.array(z.string().min(1)).default([]),
   /**
-   * Recipes to run (catalog, streaming, pricing): their tasks, data and routes.
+   * Recipes to run (catalog, streaming, pricing, ingestion, library): their tasks, data and routes.
    * `taskyard start` runs them all unless told otherwise. @defaultValue [] (env TASKYARD_RECIPES, comma separated, or "none")
    */
   recipes: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'recipe names are lower-case letters, digits and "-"')).default([]),

@@ -20,6 +20,8 @@ const BUILT_IN: Record<string, () => Promise<Recipe>> = {
   catalog: async () => (await import('./catalog/recipe.js')).catalog,
   streaming: async () => (await import('./streaming/recipe.js')).streaming,
   pricing: async () => (await import('./pricing/recipe.js')).pricing,
+  ingestion: async () => (await import('./ingestion/recipe.js')).ingestion,
+  library: async () => (await import('./library/recipe.js')).library,
 };
 
 export const RECIPE_NAMES: readonly string[] = Object.keys(BUILT_IN);
