@@ -54,7 +54,7 @@ describe('taskyard CLI', () => {
     const proc = spawnCli(['start', '--port', '0', '--data-dir', tmp.dir, '--recipes', 'nope']);
     const { code } = await waitForExit(proc);
     assert.notEqual(code, 0);
-    assert.match(proc.stderr(), /recipes: unknown "nope" \(known: catalog, streaming, pricing\)/);
+    assert.match(proc.stderr(), /recipes: unknown "nope" \(known: catalog, streaming, pricing, ingestion, library\)/);
     assert.doesNotMatch(proc.stdout(), /ready at/);
   });
 
