@@ -73,3 +73,21 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('artifacts: large files', () => {
+  let ty!: StartedTaskyard;
+  useTaskyard('pglite', {}, (started) => (ty = started));
+
+  test('a file of many chunks is stored and streamed back whole; writing it again replaces it', async () => {
+    // 300,001 bytes: two chunks of the store (256 KiB each), the last one partial.
+    const text = 'abcdefghij'.repeat(30_000);
+    const first = await postJson(`${ty.url}/v1/tasks/archivist/jobs`, { input: { files: [{ name: 'big.txt', text }, { name: 'big.txt', text: `${text}!` }] } });
+    const job = await waitForTerminal(ty.url, first.body.id);
+    assert.equal(job.status, 'completed', JSON.stringify(job.error));
+    const list = await getJson(`${ty.url}/v1/jobs/${job.id}/artifacts`);
+    assert.deepEqual(list.body.artifacts.map((a: any) => [a.name, a.size]), [['big.txt', 300_001]]);
+    const res = await fetch(`${ty.url}/v1/jobs/${job.id}/artifacts/big.txt`);
+    assert.equal(res.headers.get('content-length'), '300001');
+    assert.equal(await res.text(), `${text}!`);
+  });
+});

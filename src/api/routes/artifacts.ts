@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { TaskyardError } from '../../errors.js';
@@ -78,7 +79,9 @@ export function artifactRoutes(app: FastifyInstance, deps: ApiDeps, prefix: stri
         .header('content-disposition', `attachment; filename="${file.name}"`)
         .header('x-content-type-options', 'nosniff')
         .header('etag', `"${file.sha256}"`)
-        .send(file.data);
+        .header('content-length', file.size)
+        // Streamed chunk by chunk: a large artifact neither sits in memory nor holds the database.
+        .send(Readable.from(deps.files.chunks(file.id)));
     },
   );
 }
