@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createParser } from 'eventsource-parser';
 import { isTerminalEvent, type JobEvent } from '../../src/events/types.js';
+import { summarizeProfile } from '../lib/cpu-profile.js';
 import { startBenchServer, type BenchServer, type BenchServerOptions } from '../lib/bench-server.js';
 import { dropKeys } from '../lib/bull-queues.js';
 import { CpuMeter, waitForQuiet } from '../lib/processes.js';
@@ -39,6 +40,8 @@ interface Settings {
   /** Each round runs both modes, on fresh processes; the median round of each mode is reported. */
   rounds: number;
   waitQuietS: number;
+  /** Write a CPU profile of the API process per measured run here (and print its top frames). */
+  profileDir: string | undefined;
 }
 
 function settings(quick: boolean, values: OptionValues): Settings {
@@ -57,6 +60,7 @@ function settings(quick: boolean, values: OptionValues): Settings {
     rate: positive('rate', 20),
     rounds: Math.round(positive('rounds', quick ? 1 : 3)),
     waitQuietS: values['wait-quiet'] === undefined ? (quick ? 0 : 30) : Number(values['wait-quiet']),
+    profileDir: undefined,
   };
 }
 
@@ -191,8 +195,16 @@ async function runRound(mode: Mode, roundNo: number, s: Settings, progress: Prog
       const meter = new CpuMeter(api.pid);
       const [api0, worker0] = await Promise.all([api.cpuUsage(), worker?.cpuUsage()]);
       meter.start();
+      if (s.profileDir) await api.profileStart();
       const watches = await follow(api.url, mode, s.clients, { updates: s.updates, rate: s.rate, startDelayMs: 500 }, s);
       const [api1, worker1] = await Promise.all([api.cpuUsage(), worker?.cpuUsage()]);
+      if (s.profileDir) {
+        const file = path.join(s.profileDir, `streaming-${mode}-${s.backend}-${roundNo}.cpuprofile`);
+        await api.profileStop(file);
+        const profile = await summarizeProfile(file, 12);
+        progress.note(`${tag} API profile ${path.basename(file)}: busy ${profile.busyPercent}% — ${profile.byOwner.map((o) => `${o.owner} ${o.percent}%`).join(', ')}`);
+        for (const frame of profile.topFrames) progress.note(`    ${String(frame.percent).padStart(5)}%  ${frame.frame}`);
+      }
       const others = meter.stop().others;
       const cpuMs = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number => (b.user + b.system - a.user - a.system) / 1000;
       const delivered = watches.reduce((n, w) => n + w.latencyMs.size, 0);
@@ -309,6 +321,7 @@ export const scenario: Scenario = {
     rounds: { type: 'string' },
     backend: { type: 'string' },
     'wait-quiet': { type: 'string' },
+    profile: { type: 'boolean' },
   },
   usage: [
     '--clients <n>      clients watching the job (default 5)',
@@ -318,9 +331,10 @@ export const scenario: Scenario = {
     '--rounds <n>       rounds of both modes, each on fresh processes; the median is reported (default 3; --quick 1)',
     '--backend <name>   postgres (default), redis: API and worker apart; pglite: one process',
     '--wait-quiet <s>   wait up to this long for a quiet machine before each measurement (default 30; --quick 0)',
+    '--profile          CPU-profile the API process in each measured run (files in the results folder)',
   ],
-  async run({ quick, values, progress }) {
-    const s = settings(quick, values);
+  async run({ quick, values, progress, resultsDir }) {
+    const s = { ...settings(quick, values), profileDir: values.profile === true ? resultsDir : undefined };
     const runs: Record<Mode, ModeRun[]> = { sse: [], polling: [] };
     // Modes alternate, so a noisy stretch on a shared machine hits both alike.
     for (let n = 1; n <= s.rounds; n++) {

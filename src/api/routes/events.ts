@@ -10,6 +10,7 @@ import { parseOr400 } from '../../validate.js';
 import { findJob } from '../find-job.js';
 
 const Seq = z.coerce.number().int().min(0).max(2 ** 31 - 1);
+const JobParams = z.object({ id: z.string().min(1).max(100) });
 const EventsQuery = z.strictObject({
   after: Seq.optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
@@ -65,7 +66,7 @@ export function eventRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async (request, reply) => {
-      const { id } = parseOr400(z.object({ id: z.string().min(1).max(100) }), request.params, 'path');
+      const { id } = parseOr400(JobParams, request.params, 'path');
       const query = parseOr400(EventsQuery, request.query, 'query');
       const lastEventId = request.headers['last-event-id'];
       // A reconnecting EventSource sends Last-Event-ID with the original URL: the header wins.
