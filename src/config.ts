@@ -70,6 +70,11 @@ export const ConfigSchema = z.object({
    * task leaks is given back (Celery's max-tasks-per-child). @defaultValue 0, never (env TASKYARD_MAX_JOBS_PER_CHILD)
    */
   maxJobsPerChild: integer(0, 1_000_000_000).default(0),
+  /**
+   * Nice value of the threads that run task code (Linux; 0-19): CPU-heavy jobs
+   * then leave the API and the runtime the CPU they need. @defaultValue 10 (env TASKYARD_JOB_NICE)
+   */
+  jobNice: integer(0, 19).default(10),
   /** Time a cancelled or timed-out job gets to stop before it is killed. @defaultValue 5000 */
   cancelGraceMs: integer(0, 3_600_000).default(5000),
   /** On SIGTERM, time running jobs get to finish before they are re-queued. @defaultValue 10000 */
@@ -110,6 +115,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     queues: list(env.TASKYARD_QUEUES),
     concurrency: env.TASKYARD_CONCURRENCY,
     maxJobsPerChild: env.TASKYARD_MAX_JOBS_PER_CHILD,
+    jobNice: env.TASKYARD_JOB_NICE,
     logLevel: env.LOG_LEVEL,
   };
   for (const key of Object.keys(out)) if (out[key] === undefined || out[key] === '') delete out[key];

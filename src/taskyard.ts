@@ -179,6 +179,7 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
         lockDurationMs: config.lockDurationMs,
         hosts,
         maxJobsPerChild: config.maxJobsPerChild,
+        jobNice: config.jobNice,
       });
       await worker.start();
       const runtime = worker;

@@ -46,6 +46,8 @@ export class Executor {
     private readonly hosts: Hosts = new Hosts(),
     /** A sandbox thread is replaced after this many jobs (0: never), freeing what tasks leak. */
     private readonly maxJobsPerThread = 0,
+    /** Nice value of the sandbox threads (Linux). */
+    private readonly nice = 10,
   ) {
     this.pool = new Piscina({
       filename: THREAD_ENTRY,
@@ -117,6 +119,7 @@ export class Executor {
       input: job.input,
       port: port2,
       maxJobsPerThread: this.maxJobsPerThread,
+      nice: this.nice,
     };
     this.pool.run(request, { transferList: [port2] as never, signal: killer.signal }).then(
       () => {

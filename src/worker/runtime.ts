@@ -34,6 +34,8 @@ export interface WorkerRuntimeOptions {
   hosts?: Hosts;
   /** A sandbox thread is replaced after this many jobs. @defaultValue 0 (never) */
   maxJobsPerChild?: number;
+  /** Nice value of the sandbox threads on Linux (0 leaves them at the process's priority). @defaultValue 10 */
+  jobNice?: number;
 }
 
 interface Running {
@@ -68,7 +70,7 @@ export class WorkerRuntime {
     this.queues = options.queues?.length ? [...options.queues] : options.registry.queues();
     this.concurrency = options.concurrency ?? 4;
     this.cancelGraceMs = options.cancelGraceMs ?? 5000;
-    this.executor = new Executor(Math.max(1, this.concurrency * this.queues.length), options.hosts, options.maxJobsPerChild ?? 0);
+    this.executor = new Executor(Math.max(1, this.concurrency * this.queues.length), options.hosts, options.maxJobsPerChild ?? 0, options.jobNice ?? 10);
   }
 
   get activeJobs(): number {

@@ -27,6 +27,8 @@ export interface SandboxRequest {
   port: MessagePort;
   /** The thread retires after this many jobs (0: never). */
   maxJobsPerThread: number;
+  /** Nice value the thread runs at (Linux: per thread), so job code yields the CPU to the API and the runtime. */
+  nice: number;
 }
 
 /** Messages from the thread back to the runtime, in order: `started` once the task is loaded, ending with `done`. */

@@ -1,14 +1,32 @@
 // Entry of a sandbox worker thread (run by piscina): loads the task's module and
 // runs one job, talking to the runtime over the job's MessagePort only.
+import os from 'node:os';
 import { loadTaskExport } from '../tasks/load-tasks.js';
 import { runTask } from './run-task.js';
 import { AbortReason, deserializeError, serializeError, type RuntimeMessage, type SandboxMessage, type SandboxRequest } from './sandbox-protocol.js';
 
 /** Jobs this thread has run; past the limit it exits and the pool starts a fresh one. */
 let jobsRun = 0;
+let niceSet = false;
+
+/**
+ * On Linux a thread has its own nice value: job code at a lower priority
+ * leaves the main thread (HTTP, event writing, lock renewal) the CPU it needs
+ * when jobs burn every core. Elsewhere this lowers the whole process, so only Linux does it.
+ */
+function lowerPriority(nice: number): void {
+  if (niceSet || nice === 0 || process.platform !== 'linux') return;
+  niceSet = true;
+  try {
+    os.setPriority(Math.max(os.getPriority(), Math.min(19, nice)));
+  } catch {
+    // Not allowed here (a sandboxed container): run at the inherited priority.
+  }
+}
 
 export default async function runInSandbox(request: SandboxRequest): Promise<void> {
   const { port } = request;
+  lowerPriority(request.nice);
   const controller = new AbortController();
   const calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextCall = 0;

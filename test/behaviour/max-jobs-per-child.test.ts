@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { describe, test } from 'node:test';
 import { postJson, type StartedTaskyard, useTaskyard, waitForTerminal } from '../helpers/taskyard.js';
 
@@ -30,6 +31,12 @@ describe('--max-jobs-per-child', () => {
   describe('unset', () => {
     let ty!: StartedTaskyard;
     useTaskyard('pglite', { concurrency: 1, queues: ['default'] }, (started) => (ty = started));
+    test('task code runs at nice 10 (Linux), below the API and the runtime', async () => {
+      const accepted = await postJson(`${ty.url}/v1/tasks/whoami/jobs`, { input: {} });
+      const job = await waitForTerminal(ty.url, accepted.body.id);
+      assert.equal(job.result.nice, process.platform === 'linux' ? Math.max(10, os.getPriority()) : os.getPriority());
+    });
+
     test('threads are reused', async () => {
       const ids = await threadsOf(ty.url, 6);
       assert.ok(new Set(ids).size < 6, `every job on a thread of its own: ${ids.join(',')}`);
