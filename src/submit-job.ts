@@ -1,9 +1,9 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Admission } from './admission.js';
-import type { Engine } from './engine/engine.js';
+import type { Engine, EnqueueSpec } from './engine/engine.js';
 import { TaskyardError } from './errors.js';
 import type { EventLog } from './events/event-log.js';
-import type { Job, JobStore } from './history/jobs.js';
+import type { Job, JobStore, NewJob } from './history/jobs.js';
 import { storableProblem } from './history/storable.js';
 import type { TaskRegistry } from './tasks/registry.js';
 import { parseOr400 } from './validate.js';
@@ -37,66 +37,109 @@ export interface SubmitDeps {
   admission?: Admission;
 }
 
+export type SubmitMany = (requests: readonly SubmitRequest[]) => Promise<Submitted[]>;
+
+/** The most jobs one `submitMany` takes. */
+export const MAX_BULK = 1000;
+
+interface Prepared {
+  request: SubmitRequest;
+  job: NewJob;
+  spec: Omit<EnqueueSpec, 'jobId'>;
+}
+
 /**
  * Enqueues a job: validates the input against the task, stores it in history,
  * hands it to the engine. The one path every job takes in (the HTTP API, a
  * recipe, a listener), so each gets the same checks and idempotency.
  */
 export function jobSubmitter(deps: SubmitDeps): SubmitJob {
-  return async (request) => {
-    const task = deps.registry.get(request.task);
-    if (!task) throw new TaskyardError('TASKYARD_ERR_TASK_NOT_FOUND', `No task named "${request.task}"`);
-    const input = request.input ?? {};
-    const problem = storableProblem(input);
-    if (problem) throw new TaskyardError('TASKYARD_ERR_VALIDATION', `Invalid input: ${problem}`, [{ path: 'input', message: problem }]);
-    parseOr400(task.input, input, 'input', 'input');
-    const attempts = request.attempts ?? task.retry.attempts;
-    const delayMs = request.delayMs ?? 0;
+  const submitMany = bulkSubmitter(deps);
+  return async (request) => (await submitMany([request]))[0]!;
+}
+
+/**
+ * Many jobs at once, all or none: every input is checked before anything is
+ * stored, history takes them in one statement and the engine in one round trip
+ * per queue. A refusal (bad input, queue full, idempotency conflict, engine
+ * away) leaves none of them behind.
+ */
+export function bulkSubmitter(deps: SubmitDeps): SubmitMany {
+  return async (requests) => {
+    if (requests.length > MAX_BULK) throw new TaskyardError('TASKYARD_ERR_VALIDATION', `At most ${MAX_BULK} jobs at once (${requests.length} given)`);
+    const prepared = requests.map((request) => prepare(deps, request));
     // Before anything is stored: a refused job leaves no trace.
-    await deps.admission?.admit(task.queue).catch((error: unknown) => {
-      throw error instanceof TaskyardError ? error : new TaskyardError('TASKYARD_ERR_NOT_READY', 'The queue engine is unreachable; try again shortly');
-    });
-    const { job, created, sameInput } = await deps.store.insert({
+    for (const { job } of prepared) {
+      await deps.admission?.admit(job.queue).catch((error: unknown) => {
+        throw error instanceof TaskyardError ? error : new TaskyardError('TASKYARD_ERR_NOT_READY', 'The queue engine is unreachable; try again shortly');
+      });
+    }
+    const stored = prepared.length === 1 ? [await deps.store.insert(prepared[0]!.job)] : await deps.store.insertMany(prepared.map((p) => p.job));
+    const created = stored.filter((result) => result.created).map((result) => result.job);
+    const conflict = stored.map((result, i) => conflictOf(result, prepared[i]!.request.task)).find((error) => error !== undefined);
+    if (conflict) {
+      await forget(deps, created);
+      throw conflict;
+    }
+    const specs = stored.flatMap((result, i) => (result.created ? [{ ...prepared[i]!.spec, jobId: result.job.id, priority: result.job.priority }] : []));
+    try {
+      if (specs.length === 1) await deps.engine.enqueue(specs[0]!);
+      else if (specs.length > 1) await deps.engine.enqueueMany(specs);
+    } catch {
+      // The caller is told the jobs were not accepted: they must not linger in history
+      // (nor hold their idempotency keys).
+      await forget(deps, created);
+      throw new TaskyardError('TASKYARD_ERR_ENQUEUE_FAILED', 'The queue engine is unreachable; the job was not accepted. Try again shortly.');
+    }
+    return stored.map((result) => ({ job: result.job, created: result.created }));
+  };
+}
+
+function prepare(deps: SubmitDeps, request: SubmitRequest): Prepared {
+  const task = deps.registry.get(request.task);
+  if (!task) throw new TaskyardError('TASKYARD_ERR_TASK_NOT_FOUND', `No task named "${request.task}"`);
+  const input = request.input ?? {};
+  const problem = storableProblem(input);
+  if (problem) throw new TaskyardError('TASKYARD_ERR_VALIDATION', `Invalid input: ${problem}`, [{ path: 'input', message: problem }]);
+  parseOr400(task.input, input, 'input', 'input');
+  const attempts = request.attempts ?? task.retry.attempts;
+  const delayMs = request.delayMs ?? 0;
+  const priority = request.priority ?? 0;
+  return {
+    request,
+    job: {
       id: uuidv7(),
       task: task.name,
       queue: task.queue,
       input,
-      priority: request.priority ?? 0,
+      priority,
       maxAttempts: attempts,
       idempotencyKey: request.idempotencyKey,
       runAt: delayMs > 0 ? new Date(Date.now() + delayMs) : undefined,
-    });
-    if (!created) {
-      if (job.task !== task.name) {
-        throw new TaskyardError('TASKYARD_ERR_IDEMPOTENCY_CONFLICT', `The idempotency key was used for a job of task "${job.task}"`);
-      }
-      if (!sameInput) throw new TaskyardError('TASKYARD_ERR_IDEMPOTENCY_CONFLICT', 'The idempotency key was used with a different input', { jobId: job.id });
-      return { job, created: false };
-    }
-    try {
-      await deps.engine.enqueue({
-        queue: task.queue,
-        jobId: job.id,
-        task: task.name,
-        input,
-        priority: job.priority,
-        delayMs,
-        attempts,
-        backoff: task.retry.backoff,
-      });
-    } catch {
-      // The caller is told the job was not accepted: it must not linger in history
-      // (nor hold its idempotency key). Should even that fail, it stays as failed.
-      await deps.store.delete(job.id).catch(() =>
-        deps.log
-          .append(job.id, [
-            { type: 'error', data: { code: 'TASKYARD_ERR_ENQUEUE_FAILED', message: 'The job could not be enqueued' } },
-            { type: 'status', data: { status: 'failed' } },
-          ])
-          .catch(() => undefined),
-      );
-      throw new TaskyardError('TASKYARD_ERR_ENQUEUE_FAILED', 'The queue engine is unreachable; the job was not accepted. Try again shortly.');
-    }
-    return { job, created: true };
+    },
+    spec: { queue: task.queue, task: task.name, input, priority, delayMs, attempts, backoff: task.retry.backoff },
   };
+}
+
+function conflictOf(result: { job: Job; created: boolean; sameInput: boolean }, task: string): TaskyardError | undefined {
+  if (result.created) return undefined;
+  if (result.job.task !== task) {
+    return new TaskyardError('TASKYARD_ERR_IDEMPOTENCY_CONFLICT', `The idempotency key was used for a job of task "${result.job.task}"`);
+  }
+  if (!result.sameInput) return new TaskyardError('TASKYARD_ERR_IDEMPOTENCY_CONFLICT', 'The idempotency key was used with a different input', { jobId: result.job.id });
+  return undefined;
+}
+
+/** Removes jobs that were stored but not accepted. Should even that fail, they stay as failed. */
+async function forget(deps: SubmitDeps, jobs: readonly Job[]): Promise<void> {
+  for (const job of jobs) {
+    await deps.store.delete(job.id).catch(() =>
+      deps.log
+        .append(job.id, [
+          { type: 'error', data: { code: 'TASKYARD_ERR_ENQUEUE_FAILED', message: 'The job could not be enqueued' } },
+          { type: 'status', data: { status: 'failed' } },
+        ])
+        .catch(() => undefined),
+    );
+  }
 }

@@ -16,7 +16,7 @@ import { WorkerRuntime } from './worker/runtime.js';
 import { ARTIFACTS_HOST, Hosts } from './worker/hosts.js';
 import { FileStore } from './history/files.js';
 import { Admission } from './admission.js';
-import { jobSubmitter } from './submit-job.js';
+import { bulkSubmitter, jobSubmitter } from './submit-job.js';
 import { Schedules, type Schedule } from './schedules.js';
 import { openServices } from './services/open-services.js';
 import { loadRecipes, startRecipes, type RecipeRuntime } from './recipes/load-recipes.js';
@@ -146,18 +146,20 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
     closers.push(() => transport.close());
     const { log, cancelBus, projector } = transport;
     const delivery = new Delivery(log);
-    const submit = store ? jobSubmitter({ engine, store, log, registry, admission: new Admission(engine, config.maxWaiting) }) : undefined;
+    const submitDeps = store ? { engine, store, log, registry, admission: new Admission(engine, config.maxWaiting) } : undefined;
+    const submit = submitDeps && jobSubmitter(submitDeps);
+    const submitMany = submitDeps && bulkSubmitter(submitDeps);
     const files = db ? new FileStore(db, config.historySchema) : undefined;
-    if (store && submit && files) deps = { engine, store, log, delivery, cancelBus, registry, submit, files };
+    if (store && submit && submitMany && files) deps = { engine, store, log, delivery, cancelBus, registry, submit, submitMany, files };
 
     const hosts = new Hosts();
     for (const [name, host] of Object.entries(givenHosts)) hosts.add(name, host);
     if (files) hosts.add(ARTIFACTS_HOST, artifactsHost(files));
     let recipeRuntime: RecipeRuntime | undefined;
-    if (recipes.length > 0 && db && submit && files) {
+    if (recipes.length > 0 && db && submit && submitMany && files) {
       const services = await openServices(config, db, transport.redis);
       closers.push(() => services.close());
-      recipeRuntime = await startRecipes(recipes, { config, logger, db, services, submit, hosts, files });
+      recipeRuntime = await startRecipes(recipes, { config, logger, db, services, submit, submitMany, hosts, files });
       const started = recipeRuntime;
       closers.push(() => started.close());
     } else if (recipes.length > 0) {

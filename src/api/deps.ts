@@ -4,7 +4,7 @@ import type { Delivery } from '../events/delivery.js';
 import type { EventLog } from '../events/event-log.js';
 import type { FileStore } from '../history/files.js';
 import type { JobStore } from '../history/jobs.js';
-import type { SubmitJob } from '../submit-job.js';
+import type { SubmitJob, SubmitMany } from '../submit-job.js';
 import type { TaskRegistry } from '../tasks/registry.js';
 
 /** What the HTTP layer needs from the rest of Taskyard. */
@@ -19,4 +19,6 @@ export interface ApiDeps {
   files: FileStore;
   /** Enqueues a job (validation, admission control, idempotency, history, engine). */
   submit: SubmitJob;
+  /** Many jobs at once, all or none. */
+  submitMany: SubmitMany;
 }

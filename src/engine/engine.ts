@@ -96,6 +96,20 @@ interface Backend {
 /** BullMQ's priority 1 is the highest; ours is 0..100 with 100 the highest. */
 const toBullPriority = (priority: number): number => 101 - priority;
 
+function jobOptions(spec: EnqueueSpec) {
+  return {
+    jobId: spec.jobId,
+    priority: toBullPriority(spec.priority),
+    delay: spec.delayMs,
+    attempts: spec.attempts,
+    backoff: { type: spec.backoff.type, delay: spec.backoff.delayMs },
+    // Outcomes live in Taskyard's history: BullMQ need not keep finished jobs.
+    // (Keeping "the last N" costs a sorted delete on every completion on PostgreSQL.)
+    removeOnComplete: true,
+    removeOnFail: true,
+  };
+}
+
 /**
  * The only module that speaks BullMQ. Builds queues and workers for the
  * configured backend; the rest of Taskyard sees `enqueue`, `remove` and
@@ -156,21 +170,16 @@ export class Engine {
   }
 
   async enqueue(spec: EnqueueSpec): Promise<void> {
-    await this.queue(spec.queue).add(
-      spec.task,
-      { input: spec.input },
-      {
-        jobId: spec.jobId,
-        priority: toBullPriority(spec.priority),
-        delay: spec.delayMs,
-        attempts: spec.attempts,
-        backoff: { type: spec.backoff.type, delay: spec.backoff.delayMs },
-        // Outcomes live in Taskyard's history: BullMQ need not keep finished jobs.
-        // (Keeping "the last N" costs a sorted delete on every completion on PostgreSQL.)
-        removeOnComplete: true,
-        removeOnFail: true,
-      },
-    );
+    await this.queue(spec.queue).add(spec.task, { input: spec.input }, jobOptions(spec));
+  }
+
+  /** Many jobs, one round trip per queue (BullMQ's addBulk: all of a queue's jobs or none). */
+  async enqueueMany(specs: readonly EnqueueSpec[]): Promise<void> {
+    const byQueue = new Map<string, EnqueueSpec[]>();
+    for (const spec of specs) byQueue.set(spec.queue, [...(byQueue.get(spec.queue) ?? []), spec]);
+    for (const [queue, list] of byQueue) {
+      await this.queue(queue).addBulk(list.map((spec) => ({ name: spec.task, data: { input: spec.input }, opts: jobOptions(spec) })));
+    }
   }
 
   /** Removes a job that is waiting or delayed. False when it is running (locked) or gone. */

@@ -130,6 +130,31 @@ export class JobStore {
     return { job: toJob(row.job), created: row.created, sameInput: row.same_input };
   }
 
+  /** `insert` for many jobs in one statement (all or none), results in order. */
+  async insertMany(jobs: readonly NewJob[]): Promise<Array<{ job: Job; created: boolean; sameInput: boolean }>> {
+    if (jobs.length === 0) return [];
+    const column = <T>(pick: (job: NewJob) => T): T[] => jobs.map(pick);
+    const { rows } = await this.db.query<{ job: JobRow; created: boolean; same_input: boolean }>(
+      `SELECT e.job, e.created, e.same_input
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[])
+            WITH ORDINALITY AS t(id, task, queue, input, priority, max_attempts, key, run_at, n)
+       CROSS JOIN LATERAL ${this.s}.enqueue_job(t.id, t.task, t.queue, t.input::jsonb, t.priority, t.max_attempts, t.key, t.run_at::timestamptz) AS e
+       ORDER BY t.n`,
+      [
+        column((job) => job.id),
+        column((job) => job.task),
+        column((job) => job.queue),
+        column((job) => JSON.stringify(job.input)),
+        column((job) => job.priority),
+        column((job) => job.maxAttempts),
+        column((job) => job.idempotencyKey ?? null),
+        column((job) => job.runAt?.toISOString() ?? null),
+      ],
+    );
+    if (rows.length !== jobs.length) throw new Error(`enqueue_job returned ${rows.length} rows for ${jobs.length} jobs`);
+    return rows.map((row) => ({ job: toJob(row.job), created: row.created, sameInput: row.same_input }));
+  }
+
   async get(id: string): Promise<Job | undefined> {
     const { rows } = await this.db.query<JobRow>(`SELECT * FROM ${this.s}.jobs WHERE id = $1`, [id]);
     return rows[0] ? toJob(rows[0]) : undefined;

@@ -9,7 +9,7 @@ import { migrate } from '../history/migrate.js';
 import type { Logger } from '../logger.js';
 import type { Schedule } from '../schedules.js';
 import type { Services } from '../services/open-services.js';
-import type { SubmitJob } from '../submit-job.js';
+import type { SubmitJob, SubmitMany } from '../submit-job.js';
 import { loadTaskModule } from '../tasks/load-tasks.js';
 import type { TaskRegistry } from '../tasks/registry.js';
 import type { Hosts } from '../worker/hosts.js';
@@ -57,9 +57,9 @@ export interface RecipeRuntime {
  */
 export async function startRecipes(
   recipes: readonly Recipe[],
-  options: { config: Config; logger: Logger; db: Database; services: Services; submit: SubmitJob; hosts: Hosts; files: FileStore },
+  options: { config: Config; logger: Logger; db: Database; services: Services; submit: SubmitJob; submitMany: SubmitMany; hosts: Hosts; files: FileStore },
 ): Promise<RecipeRuntime> {
-  const { config, logger, db, services, submit, hosts, files } = options;
+  const { config, logger, db, services, submit, submitMany, hosts, files } = options;
   const contexts = new Map<Recipe, RecipeContext>();
   for (const recipe of recipes) {
     const schema = recipeSchema(config, recipe);
@@ -74,6 +74,7 @@ export async function startRecipes(
       broadcast: services.broadcast,
       locks: services.locks,
       submit,
+      submitMany,
       files,
     };
     contexts.set(recipe, ctx);

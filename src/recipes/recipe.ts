@@ -8,7 +8,7 @@ import type { Broadcast } from '../services/broadcast.js';
 import type { Cache } from '../services/cache.js';
 import type { Locks } from '../services/locks.js';
 import type { Schedule } from '../schedules.js';
-import type { SubmitJob } from '../submit-job.js';
+import type { SubmitJob, SubmitMany } from '../submit-job.js';
 
 /**
  * What a recipe gets from the process it runs in. The same shape on every
@@ -28,6 +28,8 @@ export interface RecipeContext {
   readonly locks: Locks;
   /** Enqueues a job exactly as `POST /v1/tasks/:task/jobs` does (admission, idempotency, history). */
   readonly submit: SubmitJob;
+  /** Many jobs at once, all or none: one history statement, one engine round trip per queue (at most 1,000). */
+  readonly submitMany: SubmitMany;
   /** Uploads for jobs to read, and jobs' artifacts, in the history database. */
   readonly files: FileStore;
 }

@@ -102,7 +102,7 @@ export async function ingestionRoutes(app: FastifyInstance, ctx: RecipeRouteCont
       const { appId } = parseOr400(AppParams, request.params, 'path');
       const compiled = await rules.get(appId);
       if (!compiled) throw notFound(appId);
-      const results = await acceptEvents({ submit: ctx.submit, live }, compiled, incomingEvents(request));
+      const results = await acceptEvents({ submitMany: ctx.submitMany, live }, compiled, incomingEvents(request));
       return reply.status(202).send({ results });
     },
   );
