@@ -7,6 +7,7 @@ export interface TaskInfo {
   description?: string;
   attempts: number;
   timeoutMs?: number;
+  hardTimeoutMs?: number;
   inputSchema: unknown;
 }
 
@@ -47,6 +48,7 @@ export class TaskRegistry {
     };
     if (task.description) info.description = task.description;
     if (task.timeoutMs !== undefined) info.timeoutMs = task.timeoutMs;
+    if (task.hardTimeoutMs !== undefined) info.hardTimeoutMs = task.hardTimeoutMs;
     return info;
   }
 }

@@ -349,7 +349,7 @@ for (const backend of BACKENDS) {
     test('the tasks carry their queues, retries and time limits', async () => {
       const { body } = await getJson(`${ty.url}/v1/tasks`);
       const info = (name: string) => body.tasks.find((task: any) => task.name === name);
-      assert.deepEqual([info('process-event').queue, info('process-event').timeoutMs], ['default', 300_000]);
+      assert.deepEqual([info('process-event').queue, info('process-event').timeoutMs, info('process-event').hardTimeoutMs], ['default', 300_000, 600_000]);
       assert.deepEqual([info('send-email').queue, info('send-email').attempts], ['emails', 5]);
       assert.equal(info('batch-stats').queue, 'batch');
     });

@@ -22,6 +22,7 @@ export function taskRoutes(app: FastifyInstance, deps: ApiDeps): void {
                     description: { type: 'string' },
                     attempts: { type: 'integer' },
                     timeoutMs: { type: 'integer' },
+                    hardTimeoutMs: { type: 'integer' },
                     inputSchema: { type: 'object' },
                   },
                 },
