@@ -4,6 +4,7 @@ import type { ApiDeps } from './deps.js';
 import { installErrorHandlers } from './http-errors.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { eventRoutes } from './routes/events.js';
+import { queueRoutes } from './routes/queues.js';
 import { jobRoutes } from './routes/jobs.js';
 import { taskRoutes } from './routes/tasks.js';
 import { wsRoutes } from './routes/ws.js';
@@ -39,4 +40,5 @@ export const taskyardApi: FastifyPluginAsync<TaskyardApiOptions> = async (app: F
   wsRoutes(app, options.deps);
   taskRoutes(app, options.deps);
   artifactRoutes(app, options.deps, prefix);
+  queueRoutes(app, options.deps);
 };

@@ -182,6 +182,23 @@ export class Engine {
     }
   }
 
+  /** What the engine holds for a queue: jobs waiting (paused ones included), running, delayed; and whether it is paused. */
+  async queueState(queue: string): Promise<{ paused: boolean; waiting: number; active: number; delayed: number }> {
+    const q = this.queue(queue);
+    const [counts, paused] = await Promise.all([q.getJobCounts('waiting', 'prioritized', 'active', 'delayed'), q.isPaused()]);
+    const n = (key: string): number => Number((counts as Record<string, number>)[key] ?? 0);
+    return { paused, waiting: n('waiting') + n('prioritized'), active: n('active'), delayed: n('delayed') };
+  }
+
+  /** Workers everywhere stop taking the queue's jobs (running ones finish); they stay queued. */
+  async pause(queue: string): Promise<void> {
+    await this.queue(queue).pause();
+  }
+
+  async resume(queue: string): Promise<void> {
+    await this.queue(queue).resume();
+  }
+
   /** Removes a job that is waiting or delayed. False when it is running (locked) or gone. */
   async remove(queue: string, jobId: string): Promise<boolean> {
     try {

@@ -160,6 +160,14 @@ export class JobStore {
     return rows[0] ? toJob(rows[0]) : undefined;
   }
 
+  /** Finished jobs per queue and status, from history (the engine keeps none). */
+  async finishedCounts(): Promise<Array<{ queue: string; status: string; count: number }>> {
+    const { rows } = await this.db.query<{ queue: string; status: string; count: string | number }>(
+      `SELECT queue, status, count(*) AS count FROM ${this.s}.jobs WHERE status IN ('completed', 'failed', 'cancelled') GROUP BY queue, status`,
+    );
+    return rows.map((row) => ({ queue: row.queue, status: row.status, count: Number(row.count) }));
+  }
+
   /** The job an idempotency key was used for, if any. */
   async byIdempotencyKey(key: string): Promise<Job | undefined> {
     const { rows } = await this.db.query<JobRow>(`SELECT * FROM ${this.s}.jobs WHERE idempotency_key = $1`, [key]);
