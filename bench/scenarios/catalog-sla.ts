@@ -3,24 +3,17 @@
 // /heavy-process, then 1 s of think time — against its SLA: p95 under 50 ms
 // (products) and 100 ms (heavy), under 1% errors. `--mode open` offers fixed
 // arrival rates instead and searches for the highest one that meets the SLA.
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import autocannon from 'autocannon';
-import { startBenchServer, type BenchServer, type BenchServerOptions } from '../lib/bench-server.js';
-import { dropKeys } from '../lib/bull-queues.js';
+import { startBenchServer, type BenchServer } from '../lib/bench-server.js';
 import { jobsAfter, newestJobId, waitUntilDrained } from '../lib/jobs-api.js';
 import { CpuMeter, cpuSeconds, waitForQuiet } from '../lib/processes.js';
 import type { PhaseLine, Progress } from '../lib/progress.js';
 import type { OptionValues, Scenario } from '../lib/scenario.js';
-import { dropSchemas } from '../lib/schemas.js';
 import { percentile, round, summarize } from '../lib/stats.js';
+import { withStorage } from '../lib/storage.js';
 import type { Table } from '../lib/table.js';
 
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const HEAVY_TASK = 'catalog.heavy-process';
 const BACKENDS = ['pglite', 'postgres', 'redis'] as const;
 type Backend = (typeof BACKENDS)[number];
@@ -193,31 +186,26 @@ async function heavyJobs(server: BenchServer, marker: string, loadEnd: number, l
 
 /** A server with storage of its own, gone afterwards. */
 async function withServer<T>(s: Settings, progress: Progress, fn: (server: BenchServer) => Promise<T>): Promise<T> {
-  const suffix = randomBytes(4).toString('hex');
-  const dataDir = s.backend === 'pglite' ? await mkdtemp(path.join(os.tmpdir(), 'taskyard-bench-catalog-')) : undefined;
-  const pg = { databaseUrl: DATABASE_URL, historySchema: `bench_ty_${suffix}`, engineSchema: `bench_bq_${suffix}` };
-  const storage: BenchServerOptions = dataDir ? { dataDir } : s.backend === 'postgres' ? pg : { ...pg, redisUrl: REDIS_URL, redisPrefix: `bench_${suffix}` };
-  const line = progress.phase(`starting the server (${s.backend}, concurrency ${s.concurrency})`);
-  let server: BenchServer | undefined;
-  try {
-    server = await startBenchServer({ ...storage, recipes: ['catalog'], builtins: false, tasks: [], concurrency: s.concurrency, logLevel: 'warn' });
-    line.done(`${server.url} (${Math.round(server.startMs)} ms)`);
-    // JIT and cache warm, and every worker thread started (each loads the task code once): steady state from the first measured second.
-    const users = { products: split(s.vus).products, heavy: Math.max(split(s.vus).heavy, 2 * s.concurrency) };
-    const warm = progress.phase(`warm-up, ${s.warmupS} s at ${users.products + users.heavy} users`);
-    await offerLoad(server.url, users, { durationS: s.warmupS, spreadMs: 1000, slots: 10 }, warm);
-    await waitUntilDrained(server.url, HEAVY_TASK, { timeoutMs: 120_000 });
-    warm.done();
-    return await fn(server);
-  } catch (error) {
-    line.fail(error);
-    throw error;
-  } finally {
-    await server?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    else await dropSchemas(DATABASE_URL, [pg.historySchema, `${pg.historySchema}_catalog`, pg.engineSchema]);
-    if (storage.redisPrefix) for (const pattern of [`{${storage.redisPrefix}*`, `${storage.redisPrefix}:*`]) await dropKeys(REDIS_URL, pattern);
-  }
+  return withStorage(s.backend, async (storage) => {
+    const line = progress.phase(`starting the server (${s.backend}, concurrency ${s.concurrency})`);
+    let server: BenchServer | undefined;
+    try {
+      server = await startBenchServer({ ...storage, recipes: ['catalog'], builtins: false, tasks: [], concurrency: s.concurrency, logLevel: 'warn' });
+      line.done(`${server.url} (${Math.round(server.startMs)} ms)`);
+      // JIT and cache warm, and every worker thread started (each loads the task code once): steady state from the first measured second.
+      const users = { products: split(s.vus).products, heavy: Math.max(split(s.vus).heavy, 2 * s.concurrency) };
+      const warm = progress.phase(`warm-up, ${s.warmupS} s at ${users.products + users.heavy} users`);
+      await offerLoad(server.url, users, { durationS: s.warmupS, spreadMs: 1000, slots: 10 }, warm);
+      await waitUntilDrained(server.url, HEAVY_TASK, { timeoutMs: 120_000 });
+      warm.done();
+      return await fn(server);
+    } catch (error) {
+      line.fail(error);
+      throw error;
+    } finally {
+      await server?.stop();
+    }
+  });
 }
 
 /** CPU seconds so far of each of this machine's database servers' processes: with a PostgreSQL or Redis backend, they work for the server under test. */

@@ -3,28 +3,22 @@
 // against fresh server processes so their CPU is not mixed. Measured: the API
 // process's CPU per delivered update, worker→client latency, requests and bytes
 // on the wire, and updates missed or duplicated.
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createParser } from 'eventsource-parser';
 import { isTerminalEvent, type JobEvent } from '../../src/events/types.js';
 import { summarizeProfile } from '../lib/cpu-profile.js';
-import { startBenchServer, type BenchServer, type BenchServerOptions } from '../lib/bench-server.js';
-import { dropKeys } from '../lib/bull-queues.js';
+import { startBenchServer, type BenchServer } from '../lib/bench-server.js';
 import { CpuMeter, waitForQuiet } from '../lib/processes.js';
 import type { Progress } from '../lib/progress.js';
 import type { OptionValues, Scenario } from '../lib/scenario.js';
-import { dropSchemas } from '../lib/schemas.js';
 import { round, summarize, type Summary } from '../lib/stats.js';
+import { withStorage } from '../lib/storage.js';
 import type { Table } from '../lib/table.js';
 
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TICKER = fileURLToPath(new URL('../streaming-tasks.ts', import.meta.url));
 const TARGET_CPU_RATIO = 20;
 const BACKENDS = ['postgres', 'redis', 'pglite'] as const;
@@ -129,21 +123,6 @@ async function watchPolling(base: string, jobId: string, watch: Watch, intervalM
       else if (isTerminalEvent(event)) return;
     }
   }
-}
-
-/** Fresh storage per mode: new schemas (and Redis prefix), or a new PGlite directory. */
-async function withStorage<T>(backend: Backend, fn: (storage: BenchServerOptions) => Promise<T>): Promise<T> {
-  if (backend === 'pglite') {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'taskyard-bench-stream-'));
-    return fn({ dataDir }).finally(() => rm(dataDir, { recursive: true, force: true }));
-  }
-  const suffix = randomBytes(4).toString('hex');
-  const storage = { databaseUrl: DATABASE_URL, historySchema: `bench_sty_${suffix}`, engineSchema: `bench_sbq_${suffix}` };
-  const redis = backend === 'redis' ? { redisUrl: REDIS_URL, redisPrefix: `bench-st-${suffix}` } : {};
-  return fn({ ...storage, ...redis }).finally(async () => {
-    await dropSchemas(DATABASE_URL, [storage.historySchema, storage.engineSchema]);
-    if (backend === 'redis') await dropKeys(REDIS_URL, `{bench-st-${suffix}*`);
-  });
 }
 
 interface ModeRun {

@@ -176,7 +176,11 @@ export class Engine {
   /** Many jobs, one round trip per queue (BullMQ's addBulk: all of a queue's jobs or none). */
   async enqueueMany(specs: readonly EnqueueSpec[]): Promise<void> {
     const byQueue = new Map<string, EnqueueSpec[]>();
-    for (const spec of specs) byQueue.set(spec.queue, [...(byQueue.get(spec.queue) ?? []), spec]);
+    for (const spec of specs) {
+      const list = byQueue.get(spec.queue);
+      if (list) list.push(spec);
+      else byQueue.set(spec.queue, [spec]);
+    }
     for (const [queue, list] of byQueue) {
       await this.queue(queue).addBulk(list.map((spec) => ({ name: spec.task, data: { input: spec.input }, opts: jobOptions(spec) })));
     }

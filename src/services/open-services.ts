@@ -33,14 +33,14 @@ export async function openServices(config: Config, db: Database, redis: RedisHan
   }
   const broadcast = pgBroadcast(db, config.historySchema);
   const cache = await memoryCache(broadcast);
-  const locks = config.databaseUrl ? postgresLocks(config.databaseUrl) : memoryLocks();
+  const sessionLocks = config.databaseUrl ? postgresLocks(config.databaseUrl) : undefined;
   return {
     cache,
     broadcast,
-    locks,
+    locks: sessionLocks ?? memoryLocks(),
     async close() {
       await cache.close();
-      if ('close' in locks) await (locks as { close(): Promise<void> }).close();
+      await sessionLocks?.close();
     },
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { BACKENDS, getJson, postJson, type StartedTaskyard, useTaskyard, waitForTerminal } from '../helpers/taskyard.js';
+import { BACKENDS, getJson, postJson, type StartedTaskyard, until, useTaskyard, waitForTerminal } from '../helpers/taskyard.js';
 
 for (const backend of BACKENDS) {
   describe(`queues [${backend}]`, () => {
@@ -25,11 +25,10 @@ for (const backend of BACKENDS) {
       assert.deepEqual(resumed.body, { name: 'default', paused: false });
       assert.equal((await waitForTerminal(ty.url, accepted.body.id)).status, 'completed');
       // Counts of finished jobs come from history: on Redis it is written a moment later by the projector.
-      let after = await queue('default');
-      for (let tries = 0; after.completed < 1 && tries < 100; tries++) {
-        await sleep(100);
-        after = await queue('default');
-      }
+      const after = await until('the completed count', async () => {
+        const state = await queue('default');
+        return state.completed >= 1 ? state : undefined;
+      }, 10_000).catch(() => queue('default'));
       assert.equal(after.paused, false);
       assert.ok(after.completed >= 1, JSON.stringify(after));
       for (const key of ['waiting', 'active', 'delayed', 'completed', 'failed', 'cancelled']) assert.equal(typeof after[key], 'number', key);

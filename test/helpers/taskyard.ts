@@ -123,6 +123,17 @@ export async function getJson(url: string, headers: Record<string, string> = {})
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
+/** Polls `read` every 50 ms until it returns a value (not undefined); throws naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, read: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Waits for a job to reach a terminal status, by polling its JSON events. */
 export async function waitForTerminal(url: string, id: string, timeoutMs = 30_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;

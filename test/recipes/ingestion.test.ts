@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
-import { BACKENDS, getJson, parseSse, postJson, startTaskyard, type StartedTaskyard, waitForTerminal } from '../helpers/taskyard.js';
+import { BACKENDS, getJson, parseSse, postJson, startTaskyard, type StartedTaskyard, until, waitForTerminal } from '../helpers/taskyard.js';
 
 const MAIL_FROM = 'Ingestion test <ingestion@test.local>';
 
@@ -66,16 +66,6 @@ async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): P
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
-  }
-}
-
-async function until<T>(what: string, read: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

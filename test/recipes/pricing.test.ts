@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { connectRedis, parseRedisUrl } from '../../src/engine/redis-connection.js';
-import { BACKENDS, getJson, postJson, REDIS_URL, type StartedTaskyard, useTaskyard, waitForTerminal } from '../helpers/taskyard.js';
+import { BACKENDS, getJson, postJson, REDIS_URL, type StartedTaskyard, until, useTaskyard, waitForTerminal } from '../helpers/taskyard.js';
 
 const price = (url: string, body: unknown) => postJson(`${url}/api/v1/price`, body);
 const recalculate = (url: string, input: Record<string, unknown>) => postJson(`${url}/v1/tasks/recalculate-all-prices/jobs`, { input });
 
 /** P0001 is in "electronics" with a list price of 84.18 (see the recipe's seed). */
 const P0001 = { productId: 'P0001', userLocation: 'US', isPrimeMember: true };
-
-async function until<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 for (const backend of BACKENDS) {
   describe(`pricing recipe [${backend}]`, () => {

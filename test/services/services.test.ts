@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { connectRedis, parseRedisUrl, type RedisClient } from '../../src/engine/redis-connection.js';
 import { RedisPubSub } from '../../src/events/redis-pubsub.js';
@@ -7,15 +6,11 @@ import { postgresDatabase, type Database } from '../../src/history/database.js';
 import { pgBroadcast, redisBroadcast, type Broadcast } from '../../src/services/broadcast.js';
 import { memoryCache, redisCache } from '../../src/services/cache.js';
 import { memoryLocks, postgresLocks, redisLocks, type Locks } from '../../src/services/locks.js';
-import { DATABASE_URL, deleteRedisKeys, REDIS_URL, uniqueName } from '../helpers/taskyard.js';
+import { DATABASE_URL, deleteRedisKeys, REDIS_URL, uniqueName, until } from '../helpers/taskyard.js';
 
-async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(20);
-  }
-}
+const eventually = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> => {
+  await until(what, async () => ((await check()) ? true : undefined), timeoutMs);
+};
 
 const prefix = uniqueName('svc');
 let redis: RedisClient;

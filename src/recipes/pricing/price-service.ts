@@ -1,9 +1,7 @@
 import { TaskyardError } from '../../errors.js';
 import type { RecipeContext } from '../recipe.js';
 import { PriceStore } from './prices.js';
-import { PriceResponse, type PricingHost } from './types.js';
-import { RECALCULATION_LOCK } from './types.js';
-import type { z } from 'zod';
+import { PriceResponse, RECALCULATION_LOCK, type PricingHost } from './types.js';
 
 const PRICE_TTL_MS = 5 * 60_000;
 const GENERATION_KEY = 'pricing:generation';
@@ -38,7 +36,7 @@ export class PriceService {
       this.store.discountRate(request.userLocation, request.isPrimeMember),
     ]);
     if (!product) throw new TaskyardError('TASKYARD_ERR_NOT_FOUND', `No product "${request.productId}"`);
-    const response: z.output<typeof PriceResponse> = {
+    const response: PriceResponse = {
       productId: request.productId,
       basePrice: product.basePriceCents / 100,
       discountRate,
