@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { getJob, listArtifacts } from '../api/endpoints';
 import { ApiError } from '../api/http';
-import type { Artifact, JobView } from '../api/types';
+import { isTerminal, type Artifact, type JobView } from '../api/types';
 import { percentOf, ProgressBar } from '../components/progress-bar';
 import { StatusBadge } from '../components/status-badge';
 import { useReportError } from '../errors';
@@ -28,7 +28,7 @@ export function JobDetailPage({ id }: { id: string }) {
     listArtifacts(id).then(setArtifacts, () => setArtifacts([]));
   }, [id, report]);
   useEffect(load, [load]);
-  const { live, connection } = useJobEvents(job ? id : null, load);
+  const { live, connection } = useJobEvents(job ? id : null, job ? isTerminal(job.status) : false, load);
 
   if (missing) {
     return (
