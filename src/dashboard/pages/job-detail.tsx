@@ -21,11 +21,16 @@ export function JobDetailPage({ id }: { id: string }) {
   const [artifacts, setArtifacts] = useState<Artifact[] | undefined>(undefined);
 
   const load = useCallback(() => {
-    getJob(id).then(setJob, (error: unknown) => {
-      if (error instanceof ApiError && error.status === 404) setMissing(true);
-      report(error);
-    });
-    listArtifacts(id).then(setArtifacts, () => setArtifacts([]));
+    getJob(id).then(
+      (found) => {
+        setJob(found);
+        listArtifacts(id).then(setArtifacts, report);
+      },
+      (error: unknown) => {
+        if (error instanceof ApiError && error.status === 404) setMissing(true);
+        report(error);
+      },
+    );
   }, [id, report]);
   useEffect(load, [load]);
   const { live, connection } = useJobEvents(job ? id : null, job ? isTerminal(job.status) : false, load);
