@@ -72,6 +72,7 @@ step('type-check and build', process.execPath, [join(root, 'scripts/build.mjs')]
 // The typed client's compile-time guarantees (@ts-expect-error cases) are tests too.
 step('client type tests', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'test/client/tsconfig.json']);
 step('test type-check', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'test/tsconfig.json']);
+step('dashboard type-check', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'src/dashboard/tsconfig.json']);
 step('bench type-check', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.json']);
 step('import rules', process.execPath, [join(root, 'scripts/check-imports.mjs')]);
 const only = process.argv.slice(2);

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   TASKYARD_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   TASKYARD_ERR_NOT_ACCEPTABLE: { status: 406, message: 'Not acceptable' },
   TASKYARD_ERR_JOB_FINISHED: { status: 409, message: 'The job has already finished' },
+  TASKYARD_ERR_JOB_NOT_RETRYABLE: { status: 409, message: 'Only a failed or cancelled job can be retried' },
   TASKYARD_ERR_IDEMPOTENCY_CONFLICT: { status: 409, message: 'The idempotency key was used for another request' },
   TASKYARD_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   TASKYARD_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type' },

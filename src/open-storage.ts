@@ -12,9 +12,11 @@ import { RedisEventLog } from './events/redis-event-log.js';
 import { RedisKeys } from './events/redis-keys.js';
 import { RedisProjector } from './events/redis-projector.js';
 import { RedisPubSub } from './events/redis-pubsub.js';
+import { RedisWorkerDirectory, type WorkerDirectory } from './events/worker-directory.js';
 import { TaskyardError } from './errors.js';
 import { pgliteDatabase, postgresDatabase, type Database } from './history/database.js';
 import { JobStore } from './history/jobs.js';
+import { PgWorkerDirectory } from './history/workers.js';
 import type { Logger } from './logger.js';
 import type { RedisHandles } from './services/open-services.js';
 
@@ -94,6 +96,8 @@ export interface EventTransport {
   log: EventLog;
   cancelBus: CancelBus;
   projector: RedisProjector | undefined;
+  /** Where workers announce themselves (heartbeats) and the API lists them. */
+  workers: WorkerDirectory;
   /** Redis mode: the connections, for the services built on them (cache, locks, broadcast). */
   redis: RedisHandles | undefined;
   close(): Promise<void>;
@@ -102,7 +106,14 @@ export interface EventTransport {
 export async function openEventTransport(config: Config, logger: Logger, role: Role, store: JobStore | undefined): Promise<EventTransport> {
   if (!config.redisUrl) {
     if (!store) throw new Error('history is required without Redis');
-    return { log: new PgEventLog(store), cancelBus: pgCancelBus(store), projector: undefined, redis: undefined, close: async () => undefined };
+    return {
+      log: new PgEventLog(store),
+      cancelBus: pgCancelBus(store),
+      projector: undefined,
+      workers: new PgWorkerDirectory(store.db, store.schema),
+      redis: undefined,
+      close: async () => undefined,
+    };
   }
   const target: RedisTarget = parseRedisUrl(config.redisUrl);
   const keys = new RedisKeys(config.redisPrefix);
@@ -122,7 +133,7 @@ export async function openEventTransport(config: Config, logger: Logger, role: R
     const cancelBus = redisCancelBus(fast, pubsub, keys.cancelChannel);
     const projector =
       role !== 'worker' && store ? new RedisProjector({ target, client, keys, store, logger, claimIdleMs: config.projectorClaimMs }) : undefined;
-    return { log, cancelBus, projector, redis: { client, fast, pubsub }, close };
+    return { log, cancelBus, projector, workers: new RedisWorkerDirectory(fast, keys.workers), redis: { client, fast, pubsub }, close };
   } catch (error) {
     await close();
     throw new TaskyardError('TASKYARD_ERR_CONFIG', (error as Error).message);

@@ -13,6 +13,7 @@ import { isTask, type AnyTask } from './tasks/define-task.js';
 import { loadTaskModule } from './tasks/load-tasks.js';
 import { TaskRegistry } from './tasks/registry.js';
 import { WorkerRuntime } from './worker/runtime.js';
+import { Heartbeat } from './worker/heartbeat.js';
 import { ARTIFACTS_HOST, Hosts } from './worker/hosts.js';
 import { FileStore } from './history/files.js';
 import { Admission } from './admission.js';
@@ -150,7 +151,7 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
     const submit = submitDeps && jobSubmitter(submitDeps);
     const submitMany = submitDeps && bulkSubmitter(submitDeps);
     const files = db ? new FileStore(db, config.historySchema) : undefined;
-    if (store && submit && submitMany && files) deps = { engine, store, log, delivery, cancelBus, registry, submit, submitMany, files };
+    if (store && submit && submitMany && files) deps = { engine, store, log, delivery, cancelBus, registry, submit, submitMany, files, workers: transport.workers };
 
     const hosts = new Hosts();
     for (const [name, host] of Object.entries(givenHosts)) hosts.add(name, host);
@@ -185,7 +186,11 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
       });
       await worker.start();
       const runtime = worker;
+      const heartbeat = new Heartbeat(transport.workers, runtime, logger);
+      // Closers run in reverse: the worker drains its jobs (still beating), then leaves the directory.
+      closers.push(() => heartbeat.stop());
       closers.push(() => runtime.stop());
+      await heartbeat.start();
       await recipeRuntime?.startWorkers();
     }
     if (submit) {

@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
 import type { ApiDeps } from './deps.js';
-import { homePage } from './home-page.js';
+import { dashboardRoutes } from './dashboard.js';
 import { errorBody, installErrorHandlers, sendError } from './http-errors.js';
 import { taskyardApi } from './plugin.js';
 import { healthRoutes } from './routes/health.js';
@@ -16,7 +16,7 @@ export interface AppOptions {
   routes?: ((app: FastifyInstance) => Promise<void>) | undefined;
 }
 
-/** The standalone HTTP server: `/v1`, `/docs`, `/health`, `/ready` and the home page. */
+/** The standalone HTTP server: `/v1`, `/docs`, `/health`, `/ready` and the dashboard at `/`. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -53,6 +53,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(taskyardApi, { prefix: '/v1', deps: options.deps });
   healthRoutes(app, options.deps);
   await options.routes?.(app);
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(homePage));
+  await dashboardRoutes(app);
   return app;
 }

@@ -2,6 +2,7 @@ import type { Engine } from '../engine/engine.js';
 import type { CancelBus } from '../events/cancel-bus.js';
 import type { Delivery } from '../events/delivery.js';
 import type { EventLog } from '../events/event-log.js';
+import type { WorkerDirectory } from '../events/worker-directory.js';
 import type { FileStore } from '../history/files.js';
 import type { JobStore } from '../history/jobs.js';
 import type { SubmitJob, SubmitMany } from '../submit-job.js';
@@ -21,4 +22,6 @@ export interface ApiDeps {
   submit: SubmitJob;
   /** Many jobs at once, all or none. */
   submitMany: SubmitMany;
+  /** The worker processes' heartbeats. */
+  workers: WorkerDirectory;
 }

@@ -16,6 +16,7 @@ export interface JobView {
   startedAt: string | null;
   finishedAt: string | null;
   cancelRequested: boolean;
+  retryOf: string | null;
   result?: unknown;
   error?: unknown;
   links: { self: string; events: string; cancel: string };
@@ -42,6 +43,7 @@ export function jobView(prefix: string, job: Job): JobView {
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
     cancelRequested: job.cancelRequested,
+    retryOf: job.retryOf,
     links: jobLinks(prefix, job.id),
   };
   if (job.result !== undefined) view.result = job.result;
@@ -67,6 +69,7 @@ export const jobViewSchema = {
     startedAt: { type: ['string', 'null'] },
     finishedAt: { type: ['string', 'null'] },
     cancelRequested: { type: 'boolean' },
+    retryOf: { type: ['string', 'null'], description: 'The job this one retries' },
     result: {},
     error: {},
     links: { type: 'object', additionalProperties: { type: 'string' } },

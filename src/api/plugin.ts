@@ -7,6 +7,7 @@ import { eventRoutes } from './routes/events.js';
 import { queueRoutes } from './routes/queues.js';
 import { jobRoutes } from './routes/jobs.js';
 import { taskRoutes } from './routes/tasks.js';
+import { workerRoutes } from './routes/workers.js';
 import { wsRoutes } from './routes/ws.js';
 
 export interface TaskyardApiOptions {
@@ -41,4 +42,5 @@ export const taskyardApi: FastifyPluginAsync<TaskyardApiOptions> = async (app: F
   taskRoutes(app, options.deps);
   artifactRoutes(app, options.deps, prefix);
   queueRoutes(app, options.deps);
+  workerRoutes(app, options.deps);
 };

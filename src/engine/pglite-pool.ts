@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { PGlite, types } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { templateFor } from './pglite-template.js';
 
 /**
@@ -70,6 +71,8 @@ export class PglitePool extends EventEmitter {
     const template = await templateFor(options.dataDir);
     const db = await PGlite.create(options.dataDir, {
       parsers: pgCompatibleParsers,
+      // History's text search is indexed by trigrams (its migration creates the extension).
+      extensions: { pg_trgm },
       ...(template ? { loadDataDir: template } : {}),
     });
     const pool = new PglitePool(db);

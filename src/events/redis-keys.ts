@@ -46,6 +46,11 @@ export class RedisKeys {
     return `${this.prefix}:notes`;
   }
 
+  /** A hash of the worker processes' heartbeats, by worker id. */
+  get workers(): string {
+    return `{${this.prefix}}:workers`;
+  }
+
   /** Pub/sub channel carrying cancel requests to every worker. */
   get cancelChannel(): string {
     return `${this.prefix}:cancel`;

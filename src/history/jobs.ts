@@ -23,6 +23,7 @@ export interface JobRow {
   run_at: Date | string | null;
   started_at: Date | string | null;
   finished_at: Date | string | null;
+  retry_of: string | null;
 }
 
 /** A job as the rest of Taskyard sees it. */
@@ -43,6 +44,8 @@ export interface Job {
   runAt: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The job this one retries (`POST /v1/jobs/{id}/retry`), if any. */
+  retryOf: string | null;
   result?: unknown;
   error?: JobError;
 }
@@ -62,6 +65,12 @@ export interface ListJobsQuery {
   task?: string | undefined;
   status?: string | undefined;
   queue?: string | undefined;
+  /** Text found in the input or the error (case-insensitive substring). */
+  q?: string | undefined;
+  /** Created at or after. */
+  from?: Date | undefined;
+  /** Created before. */
+  to?: Date | undefined;
   limit: number;
   /** Id of the last job of the previous page. */
   cursor?: string | undefined;
@@ -73,6 +82,9 @@ interface EventRow {
   data: unknown;
   created_at: Date | string;
 }
+
+/** `%`, `_` and `\\` match themselves in an ILIKE pattern. */
+const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (char) => `\\${char}`);
 
 const iso = (value: Date | string | null): string | null =>
   value === null ? null : value instanceof Date ? value.toISOString() : new Date(value).toISOString();
@@ -95,6 +107,7 @@ export function toJob(row: JobRow): Job {
     runAt: iso(row.run_at),
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
+    retryOf: row.retry_of ?? null,
   };
   if (row.result !== null && row.result !== undefined) job.result = row.result;
   if (row.error) job.error = row.error;
@@ -185,6 +198,10 @@ export class JobStore {
     if (query.task) add('task = ?', query.task);
     if (query.status) add('status = ?', query.status);
     if (query.queue) add('queue = ?', query.queue);
+    // The same expression as the trigram index (000005), so the planner can use it.
+    if (query.q) add(`${this.s}.job_search_text(input, error) ILIKE ?`, `%${escapeLike(query.q)}%`);
+    if (query.from) add('created_at >= ?', query.from);
+    if (query.to) add('created_at < ?', query.to);
     if (query.cursor) add('id < ?', query.cursor);
     params.push(query.limit + 1);
     const { rows } = await this.db.query<JobRow>(
@@ -195,6 +212,12 @@ export class JobStore {
     const page = rows.slice(0, query.limit).map(toJob);
     const nextCursor = rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null;
     return { jobs: page, nextCursor };
+  }
+
+  /** Records that job `id` retries job `retryOf`; returns the job as it is now. */
+  async markRetryOf(id: string, retryOf: string): Promise<Job | undefined> {
+    const { rows } = await this.db.query<JobRow>(`UPDATE ${this.s}.jobs SET retry_of = $2 WHERE id = $1 RETURNING *`, [id, retryOf]);
+    return rows[0] ? toJob(rows[0]) : undefined;
   }
 
   /**

@@ -5,6 +5,7 @@ import type { CancelBus } from '../events/cancel-bus.js';
 import type { EventLog } from '../events/event-log.js';
 import { JobEventWriter } from '../events/job-event-writer.js';
 import type { NewEvent } from '../events/types.js';
+import type { ActiveJob } from '../events/worker-directory.js';
 import type { AnyTask } from '../tasks/define-task.js';
 import type { TaskRegistry } from '../tasks/registry.js';
 import { Executor, type Execution } from './executor.js';
@@ -40,6 +41,7 @@ export interface WorkerRuntimeOptions {
 
 interface Running {
   job: EngineJob;
+  startedAt: string;
   execution: Execution;
   abortReason?: AbortReasonData;
   timers: NodeJS.Timeout[];
@@ -75,6 +77,11 @@ export class WorkerRuntime {
 
   get activeJobs(): number {
     return this.running.size;
+  }
+
+  /** The jobs this worker holds right now (for its heartbeat). */
+  snapshot(): ActiveJob[] {
+    return [...this.running.values()].map(({ job, startedAt }) => ({ jobId: job.id, task: job.task, queue: job.queue, startedAt }));
   }
 
   async start(): Promise<void> {
@@ -192,7 +199,7 @@ export class WorkerRuntime {
     const execution = this.executor.start(task, { jobId: job.id, attempt: job.attempt, input: job.input }, (type, data) =>
       writer.emit(type, data),
     );
-    const running: Running = { job, execution, timers: [] };
+    const running: Running = { job, startedAt: new Date().toISOString(), execution, timers: [] };
     this.running.set(job.id, running);
     // Limits count from when the task's code starts, not from a cold thread loading it.
     void execution.started.then(() => {

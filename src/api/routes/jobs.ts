@@ -22,10 +22,20 @@ const IdempotencyKey = z
   .max(200)
   .regex(/^[\x21-\x7e]+$/, 'must be 1-200 visible ASCII characters');
 
+/** A date or date-time, ISO 8601 (e.g. `2026-12-07`, `2026-12-07T15:30:00Z`). */
+const IsoTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/, 'must be an ISO 8601 date or date-time')
+  .transform((text) => new Date(text))
+  .refine((date) => !Number.isNaN(date.getTime()), 'is not a valid date');
+
 const ListQuery = z.strictObject({
   task: z.string().max(100).optional(),
   queue: z.string().max(64).optional(),
   status: z.enum(JOB_STATUSES).optional(),
+  q: z.string().trim().min(2, 'must be at least 2 characters').max(200).optional(),
+  from: IsoTime.optional(),
+  to: IsoTime.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(100).optional(),
 });
@@ -94,7 +104,8 @@ export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): 
     '/jobs',
     {
       schema: {
-        summary: 'List jobs, newest first',
+        summary: 'Search jobs in history, newest first',
+        description: 'Filters combine (AND). Pages by cursor: pass the nextCursor of a page to get the next one.',
         tags: ['jobs'],
         querystring: {
           type: 'object',
@@ -102,6 +113,9 @@ export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): 
             task: { type: 'string' },
             queue: { type: 'string' },
             status: { type: 'string', enum: [...JOB_STATUSES] },
+            q: { type: 'string', minLength: 2, maxLength: 200, description: 'Text found in the input or the error (case-insensitive)' },
+            from: { type: 'string', format: 'date-time', description: 'Created at or after (ISO 8601)' },
+            to: { type: 'string', format: 'date-time', description: 'Created before (ISO 8601)' },
             limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
             cursor: { type: 'string', description: 'nextCursor of the previous page' },
           },
@@ -151,6 +165,32 @@ export function jobRoutes(app: FastifyInstance, deps: ApiDeps, prefix: string): 
       }
       await deps.cancelBus.publish(id);
       return reply.status(202).send({ id, status: job.status, cancelRequested: true });
+    },
+  );
+
+  app.post(
+    '/jobs/:id/retry',
+    {
+      schema: {
+        summary: 'Retry a failed or cancelled job',
+        description:
+          'Enqueues a new job with the same task, input and priority; its `retryOf` names this one, whose history stays as it was. 409 unless the job failed or was cancelled.',
+        tags: ['jobs'],
+        params: { type: 'object', properties: { id: { type: 'string' } } },
+        response: { 202: jobViewSchema, 404: errorSchema, 409: errorSchema, 429: errorSchema, 503: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = parseOr400(JobParams, request.params, 'path');
+      const job = await findJob(deps, id);
+      if (!job) throw new TaskyardError('TASKYARD_ERR_JOB_NOT_FOUND', `No job with id "${id}"`);
+      if (job.status !== 'failed' && job.status !== 'cancelled') {
+        throw new TaskyardError('TASKYARD_ERR_JOB_NOT_RETRYABLE', `Only a failed or cancelled job can be retried; this one is ${job.status}`, { status: job.status });
+      }
+      if (!deps.registry.get(job.task)) throw new TaskyardError('TASKYARD_ERR_TASK_NOT_FOUND', `No task named "${job.task}" is registered any more`);
+      const { job: retry } = await deps.submit({ task: job.task, input: job.input, priority: job.priority, attempts: job.maxAttempts });
+      const marked = (await deps.store.markRetryOf(retry.id, job.id)) ?? { ...retry, retryOf: job.id };
+      return reply.status(202).header('location', jobLinks(prefix, retry.id).self).send(jobView(prefix, marked));
     },
   );
 }

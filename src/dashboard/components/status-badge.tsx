@@ -1,0 +1,7 @@
+export function StatusBadge({ status, testid }: { status: string; testid?: string }) {
+  return (
+    <span class={`badge status-${status}`} data-testid={testid}>
+      {status}
+    </span>
+  );
+}
