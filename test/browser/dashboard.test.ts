@@ -97,7 +97,7 @@ describe('dashboard, in Chromium, against `taskyard start`', () => {
       assert.ok(Math.abs(errorBox.y - (fieldBox.y + fieldBox.height)) < 60, `the error sits by its field (field ${JSON.stringify(fieldBox)}, error ${JSON.stringify(errorBox)})`);
       assert.match(page.url(), /#\/tasks\/compute-pi$/, 'still on the form');
       assert.equal((await getJson(`${url}/v1/jobs?task=compute-pi&limit=100`)).body.jobs.length, jobsBefore);
-    }));
+    }, { expectedHttpErrors: ['400 /v1/tasks/compute-pi/jobs'] }));
 
   test('cancel a running sleep job from its page', () =>
     browser.withPage(async (page) => {

@@ -23,6 +23,11 @@ export const PHONE = { width: 390, height: 844 } as const;
 
 export interface PageOptions {
   viewport?: { width: number; height: number };
+  /**
+   * Requests the test makes fail on purpose, e.g. `'400 /v1/tasks/compute-pi/jobs'`:
+   * Chromium logs every 4xx/5xx response as a console error, these are forgiven.
+   */
+  expectedHttpErrors?: readonly string[];
 }
 
 export interface UsedBrowser {
@@ -57,6 +62,8 @@ export function useBrowser(): UsedBrowser {
       page.on('console', (message) => {
         if (message.type() === 'error' || message.type() === 'warning') {
           const { url, lineNumber } = message.location();
+          const failed = /^Failed to load resource: the server responded with a status of (\d+)/.exec(message.text());
+          if (failed && options.expectedHttpErrors?.includes(`${failed[1]} ${new URL(url).pathname}`)) return;
           problems.push(`console ${message.type()} at ${page.url()}: ${message.text()} (${url}:${lineNumber})`);
         }
       });
