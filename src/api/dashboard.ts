@@ -32,8 +32,9 @@ export async function dashboardRoutes(app: FastifyInstance, root = dashboardDir(
   await app.register(fastifyStatic, {
     root,
     prefix: '/',
-    // Routes for the files the build holds, no catch-all: unknown paths keep the API's JSON 404.
-    wildcard: false,
+    // A catch-all, so a rebuild is served without a restart; a path with no file still gets
+    // the API's JSON 404, and every other route is more specific than this one.
+    wildcard: true,
     index: ['index.html'],
     decorateReply: false,
     dotfiles: 'ignore',

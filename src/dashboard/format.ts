@@ -1,6 +1,7 @@
 // How times, durations and ids read on the page.
 
-export const shortId = (id: string): string => (id.length > 10 ? id.slice(0, 8) : id);
+// Ids are UUIDv7: the first characters are a timestamp shared by neighbours, the last are random.
+export const shortId = (id: string): string => (id.length > 10 ? `…${id.slice(-8)}` : id);
 
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return '—';

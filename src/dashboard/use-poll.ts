@@ -9,6 +9,7 @@ export interface Polled<T> {
   reload: () => void;
 }
 
+/** `key` names what is loaded: when it changes, the data is dropped and loading starts over. */
 export function usePoll<T>(load: () => Promise<T>, intervalMs: number, key = ''): Polled<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const report = useReportError();
@@ -17,6 +18,8 @@ export function usePoll<T>(load: () => Promise<T>, intervalMs: number, key = '')
   const kick = useRef<() => void>(() => undefined);
 
   useEffect(() => {
+    // Another key is another question: its answer must not show the old one's data.
+    setData(undefined);
     let stopped = false;
     let running = false;
     let again = false;

@@ -20,6 +20,25 @@ function fieldFor(paths: string[], detailPath: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The browser's own checks (required, min/max, lengths, pattern) per control, so a plainly
+ * wrong value is shown at once instead of costing a 400; the server still judges the rest.
+ */
+function constraintErrors(form: HTMLFormElement, paths: string[]): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const element of Array.from(form.elements)) {
+    if (!(element instanceof HTMLInputElement || element instanceof HTMLSelectElement || element instanceof HTMLTextAreaElement)) continue;
+    if (paths.includes(element.name) && !element.checkValidity()) errors[element.name] = element.validationMessage;
+  }
+  return errors;
+}
+
+/** Moves focus to the first of these fields, in form order. */
+function focusField(form: HTMLFormElement, paths: string[]): void {
+  const first = Array.from(form.elements).find((element) => element instanceof HTMLElement && paths.includes(element.getAttribute('name') ?? ''));
+  if (first instanceof HTMLElement) first.focus();
+}
+
 export function TaskForm({ task }: { task: TaskInfo }) {
   const report = useReportError();
   const fields = useMemo(() => fieldsOf(task.inputSchema), [task]);
@@ -40,9 +59,11 @@ export function TaskForm({ task }: { task: TaskInfo }) {
 
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
-    const { input, errors: local } = buildInput(fields, values);
+    const { input, errors: unreadable } = buildInput(fields, values);
+    const form = event.currentTarget as HTMLFormElement;
+    const local = { ...unreadable, ...constraintErrors(form, paths) };
     setErrors(local);
-    if (Object.keys(local).length > 0) return;
+    if (Object.keys(local).length > 0) return focusField(form, Object.keys(local));
     setSending(true);
     try {
       const job = await enqueue(task.name, input);
@@ -57,6 +78,7 @@ export function TaskForm({ task }: { task: TaskInfo }) {
           else unplaced.push(`${detail.path || 'input'}: ${detail.message}`);
         }
         setErrors(byField);
+        focusField(form, Object.keys(byField));
         if (unplaced.length > 0) report(new ApiError(error.code, unplaced.join('; '), error.status));
       } else report(error);
     } finally {

@@ -28,7 +28,7 @@ export function JobDetailPage({ id }: { id: string }) {
     listArtifacts(id).then(setArtifacts, () => setArtifacts([]));
   }, [id, report]);
   useEffect(load, [load]);
-  const { live, connection } = useJobEvents(id, load);
+  const { live, connection } = useJobEvents(job ? id : null, load);
 
   if (missing) {
     return (

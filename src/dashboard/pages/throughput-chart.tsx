@@ -25,7 +25,8 @@ function summary(stats: Throughput): string {
   const seconds = stats.buckets.length * per;
   const last = stats.buckets.at(-1);
   const lastRate = last ? (last.completed + last.failed + last.cancelled) / per : 0;
-  return `${total} jobs finished in the last ${Math.round(seconds / 60)} min (average ${(total / Math.max(1, seconds)).toFixed(2)}/s, latest ${lastRate.toFixed(2)}/s)`;
+  const rate = (n: number): string => (n === 0 ? '0' : n < 0.01 ? n.toPrecision(1) : n.toFixed(2));
+  return `${total} jobs finished in the last ${Math.round(seconds / 60)} min (average ${rate(total / Math.max(1, seconds))}/s, latest bucket ${rate(lastRate)}/s)`;
 }
 
 export function ThroughputChart({ stats }: { stats: Throughput | undefined }) {
@@ -40,6 +41,7 @@ export function ThroughputChart({ stats }: { stats: Throughput | undefined }) {
       {
         width: Math.max(200, element.clientWidth),
         height: 200,
+        legend: { live: false },
         scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
         axes: [axis, { ...axis, size: 50 }],
         series: [{}, ...series.map(({ label, stroke, fill }) => ({ label, stroke, fill, width: 2, points: { show: false } }))],

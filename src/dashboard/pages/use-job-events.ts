@@ -12,7 +12,8 @@ export type Connection = 'connecting' | 'live' | 'reconnecting' | 'closed';
 const TYPES = ['status', 'progress', 'partial', 'log', 'result', 'job-error'] as const;
 const FLUSH_MS = 100;
 
-export function useJobEvents(id: string, onFinished: () => void): { live: LiveJob; connection: Connection } {
+/** `id` null: not yet (the job is still being looked up). */
+export function useJobEvents(id: string | null, onFinished: () => void): { live: LiveJob; connection: Connection } {
   const [live, setLive] = useState<LiveJob>(emptyLiveJob);
   const [connection, setConnection] = useState<Connection>('connecting');
   const report = useReportError();
@@ -20,6 +21,7 @@ export function useJobEvents(id: string, onFinished: () => void): { live: LiveJo
   finished.current = onFinished;
 
   useEffect(() => {
+    if (id === null) return;
     let openedAt = Date.now();
     const buffer = new LiveJobBuffer(() => openedAt);
     const source = new EventSource(jobEventsUrl(id));

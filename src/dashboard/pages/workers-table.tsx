@@ -29,7 +29,7 @@ export function WorkersTable({ workers }: { workers: WorkerInfo[] | undefined })
               <td class="num">{worker.pid}</td>
               <td>{worker.queues.join(', ')}</td>
               <td class="num">{worker.concurrency}</td>
-              <td>
+              <td class="in-hand">
                 <span class="muted">{worker.active.length}</span>
                 {worker.active.map((job) => (
                   <a key={job.jobId} class="chip" href={href(['jobs', job.jobId])} title={`${job.task} on ${job.queue}`}>
