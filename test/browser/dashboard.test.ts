@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { before, after, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { PHONE, scrollsSideways, tabThrough, useBrowser, waitForText } from '../helpers/browser.js';
 import { killAllCli, startCli } from '../helpers/cli-process.js';
 import { getJson, postJson, waitForTerminal } from '../helpers/taskyard.js';
@@ -19,6 +19,9 @@ describe('dashboard, in Chromium, against `taskyard start`', () => {
   let url = '';
   before(async () => {
     ({ url } = await startCli(['--data-dir', 'memory://', '--no-recipes', '--tasks', 'test/fixtures/dashboard-tasks.ts']));
+    // The tests run the server from source, but it serves the built dashboard.
+    const home = await (await fetch(url)).text();
+    assert.doesNotMatch(home, /dashboard is not built/i, 'dist/dashboard is missing: run `node scripts/build.mjs` first (`npm test` does)');
   });
   after(killAllCli);
 
@@ -47,6 +50,14 @@ describe('dashboard, in Chromium, against `taskyard start`', () => {
   /** Matches a text holding between `min` and `max` digits, whatever separates them ("3.14…"). */
   const digitCount = (min: number, max: number): RegExp => new RegExp(`^\\D*(?:\\d\\D*){${min},${max}}$`);
 
+  /** The error is right under (or over) its field, where the eye is. */
+  async function assertBeside(field: Locator, error: Locator): Promise<void> {
+    const [fieldBox, errorBox] = [await field.boundingBox(), await error.boundingBox()];
+    assert.ok(fieldBox && errorBox, 'both are on screen');
+    const gap = Math.min(Math.abs(errorBox.y - (fieldBox.y + fieldBox.height)), Math.abs(fieldBox.y - (errorBox.y + errorBox.height)));
+    assert.ok(gap < 40, `the error sits by its field (field ${JSON.stringify(fieldBox)}, error ${JSON.stringify(errorBox)})`);
+  }
+
   const digitsShown = (page: Page): Promise<string> =>
     page.getByTestId('job-digits').innerText().then((text) => text.replace(/\D/g, ''));
 
@@ -72,7 +83,7 @@ describe('dashboard, in Chromium, against `taskyard start`', () => {
       const bar = page.getByTestId('job-progress');
       assert.equal(await bar.getAttribute('role'), 'progressbar');
       await page.locator('[data-testid="job-progress"][aria-valuenow="100"]').waitFor();
-      await waitForText(page.getByTestId('job-status'), /^\s*completed\s*$/);
+      await waitForText(page.getByTestId('job-status'), 'completed');
       assert.equal(await digitsShown(page), PI.slice(0, 200));
       await waitForText(page.getByTestId('job-result'), new RegExp(PI.slice(0, 200)));
       await page.screenshot({ path: `${IMG}dashboard-job.png` });
@@ -92,21 +103,35 @@ describe('dashboard, in Chromium, against `taskyard start`', () => {
 
       const error = page.getByTestId('field-error-digits');
       await waitForText(error, /5000/);
-      const [fieldBox, errorBox] = [await field.boundingBox(), await error.boundingBox()];
-      assert.ok(fieldBox && errorBox);
-      assert.ok(Math.abs(errorBox.y - (fieldBox.y + fieldBox.height)) < 60, `the error sits by its field (field ${JSON.stringify(fieldBox)}, error ${JSON.stringify(errorBox)})`);
+      await assertBeside(field, error);
       assert.match(page.url(), /#\/tasks\/compute-pi$/, 'still on the form');
       assert.equal((await getJson(`${url}/v1/jobs?task=compute-pi&limit=100`)).body.jobs.length, jobsBefore);
-    }, { expectedHttpErrors: ['400 /v1/tasks/compute-pi/jobs'] }));
+    }));
+
+  test("what only the server can judge: its 400's details show by their field, and no job is created", () =>
+    browser.withPage(
+      async (page) => {
+        const jobsBefore = (await getJson(`${url}/v1/jobs?task=archivist&limit=100`)).body.jobs.length;
+        await open(page, '#/tasks/archivist', 'task-form');
+        // Well-formed JSON, so the browser lets it through; but an object, not the array of files.
+        await page.getByTestId('field-files').fill('{"name": "a.txt"}');
+        await page.getByTestId('task-run').click();
+        await waitForText(page.getByTestId('field-error-files'), /array/i);
+        await assertBeside(page.getByTestId('field-files'), page.getByTestId('field-error-files'));
+        assert.match(page.url(), /#\/tasks\/archivist$/, 'still on the form');
+        assert.equal((await getJson(`${url}/v1/jobs?task=archivist&limit=100`)).body.jobs.length, jobsBefore);
+      },
+      { expectedHttpErrors: ['400 /v1/tasks/archivist/jobs'] },
+    ));
 
   test('cancel a running sleep job from its page', () =>
     browser.withPage(async (page) => {
       const id = await enqueue('sleep', { ms: 60_000, steps: 60 });
       await open(page, `#/jobs/${id}`, 'job-status');
-      await waitForText(page.getByTestId('job-status'), /^\s*active\s*$/);
+      await waitForText(page.getByTestId('job-status'), 'active');
       await waitForText(page.getByTestId('job-progress-message'), /step \d+ of 60/);
       await page.getByTestId('job-cancel').click();
-      await waitForText(page.getByTestId('job-status'), /^\s*cancelled\s*$/);
+      await waitForText(page.getByTestId('job-status'), 'cancelled');
       assert.equal((await getJson(`${url}/v1/jobs/${id}`)).body.status, 'cancelled');
     }));
 
@@ -142,7 +167,7 @@ describe('dashboard, in Chromium, against `taskyard start`', () => {
 
       await page.locator(`[data-testid="job-row"][data-job-id="${wanted.id}"]`).getByRole('link').first().click();
       await page.waitForURL(new RegExp(`#/jobs/${wanted.id}$`));
-      await waitForText(page.getByTestId('job-status'), /^\s*completed\s*$/);
+      await waitForText(page.getByTestId('job-status'), 'completed');
     }));
 
   test("download a job's artifacts from its page", () =>
@@ -172,13 +197,13 @@ describe('dashboard, in Chromium, against `taskyard start`', () => {
       const failed = await finished('doomed', {});
       assert.equal(failed.status, 'failed');
       await open(page, `#/jobs/${failed.id}`, 'job-status');
-      await waitForText(page.getByTestId('job-status'), /^\s*failed\s*$/);
+      await waitForText(page.getByTestId('job-status'), 'failed');
       await waitForText(page.getByTestId('job-error'), /this input can never work/);
 
       await page.getByTestId('job-retry').click();
       await page.waitForURL((address) => /#\/jobs\/[^/?]+$/.test(address.hash) && !address.hash.endsWith(failed.id));
       const retryId = jobIdIn(page);
-      await waitForText(page.getByTestId('job-status'), /^\s*failed\s*$/);
+      await waitForText(page.getByTestId('job-status'), 'failed');
       assert.equal((await getJson(`${url}/v1/jobs/${retryId}`)).body.retryOf, failed.id);
 
       await page.locator(`a[href$="#/jobs/${failed.id}"]`).first().click();
@@ -202,23 +227,23 @@ describe('dashboard, in Chromium, against `taskyard start`', () => {
       await page.getByTestId('throughput-chart').waitFor();
       await page.getByTestId('worker-row').first().waitFor();
 
-      await waitForText(toggle, /^\s*Pause\s*$/);
+      await waitForText(toggle, 'Pause');
       await toggle.click();
       await queue.getByTestId('queue-paused').waitFor();
-      await waitForText(toggle, /^\s*Resume\s*$/);
+      await waitForText(toggle, 'Resume');
       assert.equal((await getJson(`${url}/v1/queues`)).body.queues.find((q: { name: string }) => q.name === 'default').paused, true);
 
       const waiting = await enqueue('compute-pi', { digits: 5 });
-      await waitForText(queue.getByTestId('queue-waiting'), /^\s*1\s*$/);
+      await waitForText(queue.getByTestId('queue-waiting'), '1');
       await toggle.click();
       await queue.getByTestId('queue-paused').waitFor({ state: 'detached' });
-      await waitForText(toggle, /^\s*Pause\s*$/);
+      await waitForText(toggle, 'Pause');
       assert.equal((await waitForTerminal(url, waiting)).status, 'completed');
 
       // Settled: every finished count on the page is the API's.
       const counts = (await getJson(`${url}/v1/queues`)).body.queues.find((q: { name: string }) => q.name === 'default');
       for (const cell of ['waiting', 'active', 'completed', 'failed'] as const) {
-        await waitForText(queue.getByTestId(`queue-${cell}`), new RegExp(`^\\s*${counts[cell]}\\s*$`));
+        await waitForText(queue.getByTestId(`queue-${cell}`), String(counts[cell]));
       }
       assert.ok(counts.completed > 0);
       await page.screenshot({ path: `${IMG}dashboard-overview.png` });

@@ -78,13 +78,17 @@ export function useBrowser(): UsedBrowser {
   };
 }
 
-/** Waits until `locator`'s text matches `expected`; on timeout the error shows the text it had. */
-export async function waitForText(locator: Locator, expected: RegExp, timeoutMs?: number): Promise<void> {
+/**
+ * Waits until `locator`'s text matches `expected` (a string: the whole text, spaces around
+ * it aside); on timeout the error shows the text it had.
+ */
+export async function waitForText(locator: Locator, expected: RegExp | string, timeoutMs?: number): Promise<void> {
+  const pattern = typeof expected === 'string' ? new RegExp(`^\\s*${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) : expected;
   try {
-    await locator.filter({ hasText: expected }).first().waitFor(timeoutMs === undefined ? {} : { timeout: timeoutMs });
+    await locator.filter({ hasText: pattern }).first().waitFor(timeoutMs === undefined ? {} : { timeout: timeoutMs });
   } catch (error) {
     const actual = await locator.allTextContents().catch(() => ['(unreadable)']);
-    throw new Error(`expected ${locator} to match ${expected}; it reads ${JSON.stringify(actual)}`, { cause: error });
+    throw new Error(`expected ${locator} to match ${pattern}; it reads ${JSON.stringify(actual)}`, { cause: error });
   }
 }
 
