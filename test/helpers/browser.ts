@@ -70,10 +70,14 @@ export function useBrowser(): UsedBrowser {
       page.on('pageerror', (error) => problems.push(`page error at ${page.url()}: ${error.stack ?? error.message}`));
       try {
         await body(page);
-        assert.deepEqual(problems, [], 'the page logged no console errors or warnings and threw no errors');
+      } catch (error) {
+        // What the page said is often why the test failed.
+        if (problems.length > 0 && error instanceof Error) error.message += `\n--- the page logged ---\n${problems.join('\n')}`;
+        throw error;
       } finally {
         await context.close();
       }
+      assert.deepEqual(problems, [], 'the page logged no console errors or warnings and threw no errors');
     },
   };
 }
