@@ -1,5 +1,5 @@
 // The shell: skip link, navigation, the error banner, and the page the hash names.
-import { ErrorProvider } from './errors';
+import { ErrorBanners, ErrorProvider } from './errors';
 import { JobDetailPage } from './pages/job-detail';
 import { JobsPage } from './pages/jobs';
 import { OverviewPage } from './pages/overview';
@@ -57,6 +57,7 @@ export function App() {
           API docs
         </a>
       </header>
+      <ErrorBanners />
       <main id="main" tabIndex={-1}>
         <Page route={route} />
       </main>

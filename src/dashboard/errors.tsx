@@ -14,9 +14,31 @@ interface Shown {
 type Report = (error: unknown) => void;
 
 const ReportContext = createContext<Report>(() => undefined);
+const ShownContext = createContext<{ shown: Shown[]; dismiss: (key: string) => void }>({ shown: [], dismiss: () => undefined });
 
 /** The function a component calls with whatever a request rejected with. */
 export const useReportError = (): Report => useContext(ReportContext);
+
+/** The banners, where the shell puts them (below the header, so the skip link stays first). */
+export function ErrorBanners() {
+  const { shown, dismiss } = useContext(ShownContext);
+  if (shown.length === 0) return null;
+  return (
+    <div class="banners" role="alert">
+      {shown.map((item) => (
+        <div class="banner" data-testid="error-banner" key={item.key}>
+          <p>
+            <code data-testid="error-code">{item.code}</code> <span data-testid="error-message">{item.message}</span>
+            {item.count > 1 && <span class="muted"> (×{item.count})</span>}
+          </p>
+          <button type="button" class="quiet" onClick={() => dismiss(item.key)} aria-label={`Dismiss error ${item.code}`}>
+            Dismiss
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
 
 export function ErrorProvider({ children }: { children: ComponentChildren }) {
   const [shown, setShown] = useState<Shown[]>([]);
@@ -38,26 +60,11 @@ export function ErrorProvider({ children }: { children: ComponentChildren }) {
     window.addEventListener('unhandledrejection', onRejection);
     return () => window.removeEventListener('unhandledrejection', onRejection);
   }, [report]);
-  const dismiss = (key: string): void => setShown((list) => list.filter((item) => item.key !== key));
-  const value = useMemo(() => report, [report]);
+  const dismiss = useCallback((key: string): void => setShown((list) => list.filter((item) => item.key !== key)), []);
+  const banners = useMemo(() => ({ shown, dismiss }), [shown, dismiss]);
   return (
-    <ReportContext.Provider value={value}>
-      {shown.length > 0 && (
-        <div class="banners" role="alert">
-          {shown.map((item) => (
-            <div class="banner" data-testid="error-banner" key={item.key}>
-              <p>
-                <code data-testid="error-code">{item.code}</code> <span data-testid="error-message">{item.message}</span>
-                {item.count > 1 && <span class="muted"> (×{item.count})</span>}
-              </p>
-              <button type="button" class="quiet" onClick={() => dismiss(item.key)} aria-label={`Dismiss error ${item.code}`}>
-                Dismiss
-              </button>
-            </div>
-          ))}
-        </div>
-      )}
-      {children}
+    <ReportContext.Provider value={report}>
+      <ShownContext.Provider value={banners}>{children}</ShownContext.Provider>
     </ReportContext.Provider>
   );
 }

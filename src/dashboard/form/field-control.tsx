@@ -19,6 +19,15 @@ interface Limits {
   pattern?: string;
 }
 
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'v');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function limits(field: Field): Limits {
   const s = field.schema;
   const attributes: Limits = {};
@@ -29,7 +38,8 @@ function limits(field: Field): Limits {
   if (max !== undefined && Math.abs(max) < Number.MAX_SAFE_INTEGER) attributes.max = max;
   if (s.minLength !== undefined) attributes.minLength = s.minLength;
   if (s.maxLength !== undefined) attributes.maxLength = s.maxLength;
-  if (s.pattern !== undefined) attributes.pattern = s.pattern;
+  // A format has its own input type; a pattern the browser cannot compile (it uses the `v` flag) would be logged.
+  if (s.pattern !== undefined && s.format === undefined && compiles(s.pattern)) attributes.pattern = s.pattern;
   return attributes;
 }
 

@@ -54,7 +54,7 @@ function parse(field: Field, raw: string | boolean | undefined): Parsed {
     if (field.nullable && field.required) return { value: null };
     return field.required ? { error: 'Required' } : { omit: true };
   }
-  if (text === '' && field.kind === 'text' && !field.required) return field.nullable ? { value: null } : { omit: true };
+  if (text === '' && field.kind === 'text' && !field.required) return { omit: true };
   switch (field.kind) {
     case 'text':
       return { value: text };

@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { getJob, listArtifacts } from '../api/endpoints';
 import { ApiError } from '../api/http';
-import type { Artifact, JobView } from '../api/types';
+import { isTerminal, type Artifact, type JobView } from '../api/types';
 import { percentOf, ProgressBar } from '../components/progress-bar';
 import { StatusBadge } from '../components/status-badge';
 import { useReportError } from '../errors';
@@ -21,14 +21,19 @@ export function JobDetailPage({ id }: { id: string }) {
   const [artifacts, setArtifacts] = useState<Artifact[] | undefined>(undefined);
 
   const load = useCallback(() => {
-    getJob(id).then(setJob, (error: unknown) => {
-      if (error instanceof ApiError && error.status === 404) setMissing(true);
-      report(error);
-    });
-    listArtifacts(id).then(setArtifacts, () => setArtifacts([]));
+    getJob(id).then(
+      (found) => {
+        setJob(found);
+        listArtifacts(id).then(setArtifacts, report);
+      },
+      (error: unknown) => {
+        if (error instanceof ApiError && error.status === 404) setMissing(true);
+        report(error);
+      },
+    );
   }, [id, report]);
   useEffect(load, [load]);
-  const { live, connection } = useJobEvents(job ? id : null, load);
+  const { live, connection } = useJobEvents(job ? id : null, job ? isTerminal(job.status) : false, load);
 
   if (missing) {
     return (

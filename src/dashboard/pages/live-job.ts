@@ -66,6 +66,7 @@ export class LiveJobBuffer {
   private digitList: string[] = [];
   private digitsDirty = false;
 
+  /** `openedAt`: when the stream connected (-Infinity: all it sends is history). */
   constructor(private readonly openedAt: () => number) {}
 
   add(type: string, seq: number, data: unknown): void {
@@ -83,7 +84,7 @@ export class LiveJobBuffer {
           delayMs: num(data['delayMs']),
           reason: str(data['reason']),
           receivedAt,
-          replayed: receivedAt - this.openedAt() < 1000,
+          replayed: receivedAt - this.openedAt() < 1000 || this.openedAt() === Number.NEGATIVE_INFINITY,
         });
         return;
       }

@@ -1,11 +1,21 @@
 // Every registered task, and one task's page with its Run form.
 import type { TaskInfo } from '../api/types';
+import { DataTable } from '../components/data-table';
 import { duration, json } from '../format';
 import { TaskForm } from '../form/task-form';
 import { href } from '../router';
 import { useTasks } from '../use-tasks';
 
 const limit = (ms: number | undefined): string => (ms === undefined ? '—' : duration(ms));
+
+const columns = [
+  { label: 'Task' },
+  { label: 'Queue' },
+  { label: 'Attempts', num: true },
+  { label: 'Time limit', num: true },
+  { label: 'Hard limit', num: true },
+  { label: 'Actions', hidden: true },
+];
 
 function Schema({ task }: { task: TaskInfo }) {
   return (
@@ -24,44 +34,28 @@ export function TasksPage() {
       {!tasks && <p class="muted">Loading tasks…</p>}
       {tasks && tasks.length === 0 && <p class="empty">No task is registered.</p>}
       {tasks && tasks.length > 0 && (
-        <div class="table-wrap">
-          <table class="data tasks">
-            <thead>
-              <tr>
-                <th scope="col">Task</th>
-                <th scope="col">Queue</th>
-                <th scope="col" class="num">Attempts</th>
-                <th scope="col" class="num">Time limit</th>
-                <th scope="col" class="num">Hard limit</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {tasks.map((task) => (
-                <tr key={task.name} data-testid="task-row" data-task={task.name}>
-                  <th scope="row">
-                    <a href={href(['tasks', task.name])}>{task.name}</a>
-                    {task.description && <p class="hint">{task.description}</p>}
-                    <Schema task={task} />
-                  </th>
-                  <td>
-                    <a href={href(['jobs'], { queue: task.queue })}>{task.queue}</a>
-                  </td>
-                  <td class="num">{task.attempts}</td>
-                  <td class="num">{limit(task.timeoutMs)}</td>
-                  <td class="num">{limit(task.hardTimeoutMs)}</td>
-                  <td>
-                    <a class="button small" href={href(['tasks', task.name])} aria-label={`Run ${task.name}`}>
-                      Run
-                    </a>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={columns} className="tasks">
+          {tasks.map((task) => (
+            <tr key={task.name} data-testid="task-row" data-task={task.name}>
+              <th scope="row">
+                <a href={href(['tasks', task.name])}>{task.name}</a>
+                {task.description && <p class="hint">{task.description}</p>}
+                <Schema task={task} />
+              </th>
+              <td>
+                <a href={href(['jobs'], { queue: task.queue })}>{task.queue}</a>
+              </td>
+              <td class="num">{task.attempts}</td>
+              <td class="num">{limit(task.timeoutMs)}</td>
+              <td class="num">{limit(task.hardTimeoutMs)}</td>
+              <td>
+                <a class="button small" href={href(['tasks', task.name])} aria-label={`Run ${task.name}`}>
+                  Run
+                </a>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </>
   );

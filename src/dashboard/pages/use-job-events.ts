@@ -12,18 +12,24 @@ export type Connection = 'connecting' | 'live' | 'reconnecting' | 'closed';
 const TYPES = ['status', 'progress', 'partial', 'log', 'result', 'job-error'] as const;
 const FLUSH_MS = 100;
 
-/** `id` null: not yet (the job is still being looked up). */
-export function useJobEvents(id: string | null, onFinished: () => void): { live: LiveJob; connection: Connection } {
+/**
+ * `id` null: not yet (the job is still being looked up). `finished`: the job had already
+ * finished when the page loaded it, so everything the stream sends is history.
+ */
+export function useJobEvents(id: string | null, finished: boolean, onFinished: () => void): { live: LiveJob; connection: Connection } {
   const [live, setLive] = useState<LiveJob>(emptyLiveJob);
   const [connection, setConnection] = useState<Connection>('connecting');
   const report = useReportError();
-  const finished = useRef(onFinished);
-  finished.current = onFinished;
+  const onDone = useRef(onFinished);
+  onDone.current = onFinished;
+  const historyOnly = useRef(finished);
+  historyOnly.current = finished; // read when the stream opens, not after
 
   useEffect(() => {
     if (id === null) return;
     let openedAt = Date.now();
-    const buffer = new LiveJobBuffer(() => openedAt);
+    const startedFinished = historyOnly.current;
+    const buffer = new LiveJobBuffer(() => (startedFinished ? Number.NEGATIVE_INFINITY : openedAt));
     const source = new EventSource(jobEventsUrl(id));
     let timer: number | undefined;
     const flush = (): void => {
@@ -51,7 +57,7 @@ export function useJobEvents(id: string | null, onFinished: () => void): { live:
           close();
           window.clearTimeout(timer);
           flush();
-          finished.current();
+          onDone.current();
         }
       });
     }
