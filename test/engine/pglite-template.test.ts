@@ -22,6 +22,15 @@ describe('PGlite data-dir template (built)', () => {
     assert.match(templateUrl().pathname, new RegExp(`pglite-template-${PGLITE_VERSION.replaceAll('.', '\\.')}\\.tar\\.gz$`));
   });
 
+  test('an in-memory database starts from it too, and works', async () => {
+    assert.ok(await templateFor('memory://'), 'memory:// uses the template');
+    const pool = await PglitePool.open({ dataDir: 'memory://' });
+    await pool.query('CREATE TABLE t (id int)');
+    await pool.query('INSERT INTO t VALUES (7)');
+    assert.deepEqual((await pool.query<{ id: number }>('SELECT id FROM t')).rows, [{ id: 7 }]);
+    await pool.end();
+  });
+
   test('a new data dir starts from it, works, and keeps its data across a reopen; a used dir is left alone', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'taskyard-template-'));
     dirs.push(root);
