@@ -1,7 +1,7 @@
-// `npm test`: checks the services the suite needs are up (fails, never skips),
+// `npm test`: checks the services and the browser the suite needs are there (fails, never skips),
 // type-checks and builds, checks import rules, then runs every test file.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { join, relative } from 'node:path';
 import pg from 'pg';
@@ -9,6 +9,8 @@ import pg from 'pg';
 const root = new URL('..', import.meta.url).pathname;
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS = { host: '127.0.0.1', port: Number(process.env.TEST_REDIS_PORT ?? 6379) };
+// The browser tests drive Debian's Chromium (test/helpers/browser.ts); .ci/run installs it.
+const CHROMIUM = '/usr/bin/chromium';
 
 async function checkPostgres() {
   const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });
@@ -29,6 +31,12 @@ function checkRedis() {
   });
 }
 
+function checkChromium() {
+  if (!existsSync(CHROMIUM)) throw new Error('not found; install it with `apt-get install -y chromium` (.ci/run does)');
+  const result = spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  if (result.status !== 0) throw new Error(`\`${CHROMIUM} --version\` failed: ${result.error?.message ?? result.stderr.trim()}`);
+}
+
 function step(name, command, args) {
   process.stdout.write(`\n▶ ${name}\n`);
   const result = spawnSync(command, args, { stdio: 'inherit', cwd: root });
@@ -46,14 +54,15 @@ function testFiles(dir) {
   });
 }
 
-for (const [name, check] of [
-  [`PostgreSQL at ${DATABASE_URL}`, checkPostgres],
-  [`Redis at ${REDIS.host}:${REDIS.port}`, checkRedis],
+for (const [name, problem, check] of [
+  [`PostgreSQL at ${DATABASE_URL}`, 'is unreachable', checkPostgres],
+  [`Redis at ${REDIS.host}:${REDIS.port}`, 'is unreachable', checkRedis],
+  [`Chromium at ${CHROMIUM}`, 'is not usable', checkChromium],
 ]) {
   try {
     await check();
   } catch (error) {
-    process.stderr.write(`✖ ${name} is unreachable: ${error.message}\n  The test suite needs it (see README, "Tests").\n`);
+    process.stderr.write(`✖ ${name} ${problem}: ${error.message}\n  The test suite needs it (see README, "Tests").\n`);
     process.exit(1);
   }
 }
