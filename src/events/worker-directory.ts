@@ -1,31 +1,7 @@
 import type { RedisClient } from '../engine/redis-connection.js';
+import type { ListedWorker, WorkerInfo } from './worker-info.js';
 
-/** A job a worker holds right now. */
-export interface ActiveJob {
-  jobId: string;
-  task: string;
-  queue: string;
-  startedAt: string;
-}
-
-/** What a worker process says of itself on each heartbeat. */
-export interface WorkerInfo {
-  id: string;
-  host: string;
-  pid: number;
-  queues: string[];
-  /** Jobs at once, per queue. */
-  concurrency: number;
-  active: ActiveJob[];
-  startedAt: string;
-  heartbeatAt: string;
-}
-
-/** A worker as the API lists it. */
-export interface ListedWorker extends WorkerInfo {
-  /** Heard from within the last few heartbeats. */
-  alive: boolean;
-}
+export type { ActiveJob, ListedWorker, WorkerInfo } from './worker-info.js';
 
 /** How often workers beat (it also refreshes the jobs they show in hand). */
 export const HEARTBEAT_MS = 2_000;

@@ -1,10 +1,12 @@
 // What the public /v1 API sends, as the dashboard reads it (see docs/dashboard.md).
 
-export type JobStatus = 'queued' | 'active' | 'retrying' | 'completed' | 'failed' | 'cancelled';
+// The server's own definitions where they need nothing else (they are bundled or erased).
+import type { JobProgress } from '../../client/types';
+import type { JobStatus } from '../../events/types';
 
-export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'active', 'retrying', 'completed', 'failed', 'cancelled'];
-
-export const isTerminal = (status: string): boolean => status === 'completed' || status === 'failed' || status === 'cancelled';
+export { JOB_STATUSES, isTerminalStatus as isTerminal, type JobStatus } from '../../events/types';
+export type { JobProgress } from '../../client/types';
+export type { ListedWorker as WorkerInfo } from '../../events/worker-info';
 
 /** A JSON Schema (draft 2020-12) node, as zod generates them for task inputs. */
 export interface JsonSchema {
@@ -39,13 +41,6 @@ export interface TaskInfo {
   timeoutMs?: number;
   hardTimeoutMs?: number;
   inputSchema: JsonSchema;
-}
-
-export interface JobProgress {
-  current?: number;
-  total?: number;
-  percent?: number;
-  message?: string;
 }
 
 export interface JobErrorInfo {
@@ -90,18 +85,6 @@ export interface QueueInfo {
   completed: number;
   failed: number;
   cancelled: number;
-}
-
-export interface WorkerInfo {
-  id: string;
-  host: string;
-  pid: number;
-  queues: string[];
-  concurrency: number;
-  active: { jobId: string; task: string; queue: string; startedAt: string }[];
-  startedAt: string;
-  heartbeatAt: string;
-  alive: boolean;
 }
 
 export interface Throughput {
