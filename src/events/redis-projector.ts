@@ -93,15 +93,32 @@ export class RedisProjector {
     let cursor = '0';
     for (;;) {
       const reply = (await this.options.client.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', BATCH, 'STREAMS', stream, cursor)) as
-        | Array<[string, StreamEntry[]]>
+        | Array<[string, Array<[string, string[] | null]>]>
         | null;
       const entries = reply?.[0]?.[1] ?? [];
       if (entries.length === 0) return;
       cursor = entries[entries.length - 1]![0];
-      // An entry trimmed meanwhile comes back without fields: nothing left to project.
-      const live = entries.filter((entry) => Array.isArray(entry[1]));
+      const live = await this.dropTrimmed(stream, entries);
       if (live.length > 0) await this.project(stream, live);
     }
+  }
+
+  /**
+   * An entry of our pending list that was trimmed from the stream meanwhile (a
+   * backlog past PARTITION_MAXLEN while history was away) comes back without
+   * fields: there is nothing left to project. It is acknowledged, so it leaves
+   * the pending list, and the live entries are returned. Left pending, it would
+   * fail every retry of the read that returns it, and hold up the entries
+   * behind it for good.
+   */
+  private async dropTrimmed(stream: string, entries: ReadonlyArray<[string, string[] | null]>): Promise<StreamEntry[]> {
+    const live = entries.filter((entry): entry is StreamEntry => Array.isArray(entry[1]));
+    if (live.length < entries.length) {
+      const gone = entries.filter((entry) => !Array.isArray(entry[1])).map(([id]) => id);
+      this.options.logger.warn({ stream, entries: gone.length }, 'projector: events were trimmed from Redis before they reached history');
+      await this.options.client.xack(stream, GROUP, ...gone);
+    }
+    return live;
   }
 
   private async run(partition: number, reader: RedisClient): Promise<void> {
@@ -119,12 +136,13 @@ export class RedisProjector {
         const reply = (backlog
           ? await reader.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', BATCH, 'STREAMS', stream, '0')
           : await reader.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', stream, '>')) as
-          | Array<[string, StreamEntry[]]>
+          | Array<[string, Array<[string, string[] | null]>]>
           | null;
         const entries = reply?.[0]?.[1] ?? [];
         if (backlog && entries.length === 0) backlog = false;
-        if (entries.length > 0) {
-          await this.project(stream, entries);
+        const live = await this.dropTrimmed(stream, entries);
+        if (live.length > 0) {
+          await this.project(stream, live);
           this.scheduleTrim(stream);
         }
         failures = 0;
@@ -230,19 +248,22 @@ export class RedisProjector {
     this.trimTimers.set(stream, timer);
   }
 
-  /** Drops what every consumer has acknowledged: the oldest pending entry, or else all that the group has read. */
+  /**
+   * Drops what every consumer has acknowledged: everything before the oldest
+   * pending entry, or else all that the group had handed out. The group's
+   * position is read before its pending list: the other way round, a read in
+   * between could hand out entries (pending, not yet projected) that the trim
+   * would take for acknowledged. In this order an entry handed out in between
+   * lies past the position read, and is kept.
+   */
   private async trim(stream: string): Promise<void> {
-    const pending = (await this.options.client.xpending(stream, GROUP)) as [number, string | null, string | null, unknown];
-    let minId = pending[0] > 0 ? pending[1] : undefined;
-    if (!minId) {
-      const groups = (await this.options.client.xinfo('GROUPS', stream)) as Array<Array<string | number>>;
-      for (const fields of groups) {
-        const i = fields.indexOf('name');
-        if (fields[i + 1] !== GROUP) continue;
-        const j = fields.indexOf('last-delivered-id');
-        minId = String(fields[j + 1]);
-      }
+    const groups = (await this.options.client.xinfo('GROUPS', stream)) as Array<Array<string | number>>;
+    let lastDelivered: string | undefined;
+    for (const fields of groups) {
+      if (fields[fields.indexOf('name') + 1] === GROUP) lastDelivered = String(fields[fields.indexOf('last-delivered-id') + 1]);
     }
+    const pending = (await this.options.client.xpending(stream, GROUP)) as [number, string | null, string | null, unknown];
+    const minId = pending[0] > 0 ? pending[1] : lastDelivered;
     if (minId && minId !== '0-0') await this.options.client.xtrim(stream, 'MINID', minId);
   }
 

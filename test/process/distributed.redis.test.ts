@@ -116,10 +116,11 @@ class Deployment {
   async historyCaughtUp(logs: ReadonlyMap<string, readonly LogEvent[]>, timeoutMs: number): Promise<void> {
     const ids = [...logs.keys()];
     let behind: string[] = [];
+    let rows = new Map<string, { status: string; lastSeq: number; events: LogEvent[] }>();
     await until(
       'history catches up with the event log',
       async () => {
-        const rows = await this.history(ids);
+        rows = await this.history(ids);
         behind = ids.filter((id) => {
           const row = rows.get(id);
           const log = logs.get(id)!;
@@ -128,7 +129,23 @@ class Deployment {
         return behind.length === 0;
       },
       timeoutMs,
-      () => `(${behind.length} jobs behind, e.g. ${JSON.stringify(behind.slice(0, 3))})`,
+      () => {
+        // What history holds of the first few, against their log: enough to tell a lost event from a stuck row.
+        const detail = behind.slice(0, 3).map((id) => {
+          const row = rows.get(id);
+          const log = logs.get(id)!;
+          const stored = new Set(row?.events.map((e) => e.seq));
+          return {
+            id,
+            status: row?.status,
+            lastSeq: row?.lastSeq,
+            logLength: log.length,
+            missing: log.filter((e) => !stored.has(e.seq)).map((e) => e.seq),
+            differing: row?.events.filter((e) => !isDeepStrictEqual(e, log[e.seq - 1])).map((e) => ({ history: e, log: log[e.seq - 1] })),
+          };
+        });
+        return `(${behind.length} jobs behind: ${JSON.stringify(detail)})`;
+      },
     );
   }
 

@@ -101,6 +101,27 @@ describe('the Redis event log and its projector into history', () => {
     assert.deepEqual((await store.get(id))?.result, { ok: true });
   });
 
+  test('two projectors writing the same jobs at once never deadlock, and every row reaches the end of its run', async () => {
+    // What two API instances do when a consumer group hands a job's entries to either, and one claims the other's.
+    const ids = await Promise.all(Array.from({ length: 12 }, () => newJob()));
+    const at = new Date().toISOString();
+    const partial = (jobId: string, seq: number) => ({ jobId, seq, type: 'partial' as const, data: { seq }, at });
+    const SEQS = 40;
+    for (let round = 0; round < SEQS / 4; round++) {
+      const base = 2 + round * 4;
+      // One write has every job's first two seqs of the round, the other the next two (in another job order),
+      // and each also repeats one seq of the other: entries projected twice.
+      const first = ids.flatMap((id) => [partial(id, base), partial(id, base + 1), partial(id, base + 2)]);
+      const second = [...ids].reverse().flatMap((id) => [partial(id, base + 3), partial(id, base + 2), partial(id, base + 1)]);
+      await Promise.all([store.project(first), store.project(second)]);
+    }
+    const jobs = await Promise.all(ids.map((id) => store.get(id)));
+    assert.deepEqual(
+      jobs.map((job) => job?.lastSeq),
+      ids.map(() => SEQS + 1),
+    );
+  });
+
   test('a replay fills the holes of history from the stream: no gap while one projector is behind another', async () => {
     const id = await newJob();
     const fence = await log.beginAttempt(id);
@@ -199,5 +220,30 @@ describe('the Redis event log and its projector into history', () => {
       for (let p = 0; p < PARTITIONS; p++) total += await redis.xlen(keys.partitionStream(p));
       return total <= PARTITIONS;
     }, 'the partition streams to be trimmed');
+  });
+  test('entries trimmed from Redis while still pending on a projector are dropped, and it goes on projecting', async () => {
+    // Alone: another live projector would claim the stuck entries and hide the fault.
+    await Promise.all(projectors.splice(0).map((p) => p.stop()));
+    const lost = await newJob();
+    const stream = keys.partitionStream(partitionOf(lost));
+    for (let p = 0; p < PARTITIONS; p++) {
+      await redis.xgroup('CREATE', keys.partitionStream(p), 'projector', '0', 'MKSTREAM').catch(() => undefined);
+    }
+    const fence = await log.beginAttempt(lost);
+    await log.append(lost, [{ type: 'result', data: 1 }, { type: 'status', data: { status: 'completed', attempt: fence } }], fence);
+    const projector = new RedisProjector({ target, client: redis, keys, store, logger: createLogger('info') });
+    projectors.push(projector);
+    // Its last read took the entries, then (history away, the backlog past its cap) they were trimmed.
+    await redis.xreadgroup('GROUP', 'projector', projector.consumer, 'COUNT', 100, 'STREAMS', stream, '>');
+    await redis.xtrim(stream, 'MAXLEN', 0);
+    await projector.start();
+
+    // A job on the same partition, after the hole: it reaches history.
+    let next = await newJob();
+    while (partitionOf(next) !== partitionOf(lost)) next = await newJob();
+    const nextFence = await log.beginAttempt(next);
+    await log.append(next, [{ type: 'result', data: 2 }, { type: 'status', data: { status: 'completed', attempt: nextFence } }], nextFence);
+    await until(async () => (await store.get(next))?.status === 'completed', 'the next job to reach history');
+    await until(async () => ((await redis.xpending(stream, 'projector')) as [number])[0] === 0, 'the trimmed entries to leave the pending list');
   });
 });
