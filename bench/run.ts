@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeMachine } from './lib/machine.js';
-import { Progress } from './lib/progress.js';
+import { bar, Progress } from './lib/progress.js';
 import type { Scenario, ScenarioOptions } from './lib/scenario.js';
 import { renderTable } from './lib/table.js';
 
@@ -90,8 +90,11 @@ async function main(): Promise<number> {
   progress.note(`results: ${path.relative(process.cwd(), resultsDir) || '.'}\n`);
 
   let failed = 0;
+  let index = 0;
   for (const [name, scenario] of scenarios) {
     const scenarioStart = new Date();
+    index++;
+    if (scenarios.size > 1) progress.note(`${bar((index - 1) / scenarios.size)} scenario ${index}/${scenarios.size}: ${name}`);
     try {
       const result = await scenario.run({ quick, values, progress, resultsDir });
       process.stdout.write('\n');

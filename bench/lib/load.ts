@@ -41,7 +41,8 @@ export function postLoad(spec: LoadSpec, line: PhaseLine): Promise<LoadResult> {
     const goal = spec.amount ? `/${spec.amount}` : '';
     const timer = setInterval(() => {
       const time = spec.durationS ? `${line.elapsed.toFixed(0)}/${spec.durationS} s` : `${line.elapsed.toFixed(1)} s`;
-      line.update(`${ok}${goal} accepted${other ? `, ${other} not 2xx` : ''}, ${time}`);
+      const fraction = spec.amount ? (ok + other) / spec.amount : spec.durationS ? line.elapsed / spec.durationS : undefined;
+      line.update(`${ok}${goal} accepted${other ? `, ${other} not 2xx` : ''}, ${time}`, fraction);
     }, 250);
     const options: autocannon.Options = {
       // autocannon takes an array of URLs (its README); @types/autocannon only knows a string.

@@ -34,7 +34,7 @@ export async function pacedLoad(spec: { url: string; body: unknown; rate: number
         },
       ),
     );
-    line.update(`${i + 1}/${total} sent at ${spec.rate}/s, ${ok} accepted`);
+    line.update(`${i + 1}/${total} sent at ${spec.rate}/s, ${ok} accepted`, (i + 1) / total);
   }
   await Promise.all(inFlight);
   const durationS = (performance.now() - t0) / 1000;

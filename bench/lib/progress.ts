@@ -20,6 +20,14 @@ export class Progress {
 }
 
 const PLAIN_EVERY_MS = 5000;
+const BAR_WIDTH = 20;
+
+/** `[#######·············]  35%` */
+export function bar(fraction: number): string {
+  const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+  const filled = Math.round(f * BAR_WIDTH);
+  return `[${'#'.repeat(filled)}${'·'.repeat(BAR_WIDTH - filled)}] ${String(Math.round(f * 100)).padStart(3)}%`;
+}
 
 export class PhaseLine {
   private readonly startedAt = performance.now();
@@ -40,13 +48,15 @@ export class PhaseLine {
     return (performance.now() - this.startedAt) / 1000;
   }
 
-  update(text: string): void {
+  /** Rewrites the phase's line; with `fraction` (0..1) it leads with a bar and a percentage. */
+  update(text: string, fraction?: number): void {
     if (this.ended) return;
     const now = performance.now();
     if (now - this.lastWrite < (this.tty ? 100 : PLAIN_EVERY_MS)) return;
     this.lastWrite = now;
-    if (this.tty) this.out.write(`\r\x1b[2K${this.label}: ${text}`);
-    else this.out.write(`${this.label}: ${text}\n`);
+    const line = fraction === undefined ? text : `${bar(fraction)} ${text}`;
+    if (this.tty) this.out.write(`\r\x1b[2K${this.label}: ${line}`);
+    else this.out.write(`${this.label}: ${line}\n`);
   }
 
   done(text = 'done'): void {

@@ -132,7 +132,7 @@ async function offerLoad(base: string, connections: Record<Route, number>, o: { 
   const t0 = performance.now();
   const timer = setInterval(() => {
     const { products: p, heavy: h } = samples;
-    line.update(`${((performance.now() - t0) / 1000).toFixed(0)}/${o.durationS} s — products ${p.ok} ok${p.failed ? ` ${p.failed} failed` : ''}, heavy ${h.ok} ok${h.failed ? ` ${h.failed} failed` : ''}`);
+    line.update(`${((performance.now() - t0) / 1000).toFixed(0)}/${o.durationS} s — products ${p.ok} ok${p.failed ? ` ${p.failed} failed` : ''}, heavy ${h.ok} ok${h.failed ? ` ${h.failed} failed` : ''}`, (performance.now() - t0) / 1000 / o.durationS);
   }, 500);
   try {
     await Promise.all(runs);

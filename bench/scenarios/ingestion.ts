@@ -93,7 +93,7 @@ async function atRate(url: string, body: Body, rate: number, durationS: number, 
         },
       ),
     );
-    line.update(`${i + 1}/${total} sent at ${rate}/s, ${ok} accepted`);
+    line.update(`${i + 1}/${total} sent at ${rate}/s, ${ok} accepted`, (i + 1) / total);
   }
   await Promise.all(inFlight);
   return measured(latencies, ok, failed, t0, body.eventsPerRequest);
@@ -106,7 +106,7 @@ function atSaturation(url: string, body: Body, connections: number, durationS: n
     let ok = 0;
     let failed = 0;
     const t0 = performance.now();
-    const timer = setInterval(() => line.update(`${ok} accepted, ${line.elapsed.toFixed(0)}/${durationS} s`), 250);
+    const timer = setInterval(() => line.update(`${ok} accepted, ${line.elapsed.toFixed(0)}/${durationS} s`, line.elapsed / durationS), 250);
     const instance = autocannon(
       {
         url,

@@ -207,7 +207,7 @@ async function taskyardRun(s: Settings, concurrency: number, progress: Progress,
       let warmupS: number;
       try {
         const first = await enqueue(s.warmup);
-        const t0 = await drain(first.since, s.warmup, (finished) => warm.update(`${finished}/${s.warmup} finished`));
+        const t0 = await drain(first.since, s.warmup, (finished) => warm.update(`${finished}/${s.warmup} finished`, finished / s.warmup));
         // Piscina goes on starting the threads it asked for after the jobs are done: wait for the worker to go idle…
         await settle(worker!.pid, 120, (cores) => warm.update(`jobs done; the worker still uses ${cores.toFixed(2)} cores`));
         warmupS = (Date.now() - t0) / 1000;
@@ -233,7 +233,7 @@ async function taskyardRun(s: Settings, concurrency: number, progress: Progress,
         const stats0 = await commandStats(REDIS_URL);
         const cpu = new CpuSplit({ api: [api!.pid], worker: [worker!.pid] });
         cpu.start();
-        const t0 = await drain(since, s.jobs, (finished) => line.update(`${finished}/${s.jobs} finished in history`));
+        const t0 = await drain(since, s.jobs, (finished) => line.update(`${finished}/${s.jobs} finished in history`, finished / s.jobs));
         const cores = cpu.stop();
         const stats1 = await commandStats(REDIS_URL);
         let profiles: Record<string, ProfileSummary> | undefined;
