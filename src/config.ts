@@ -75,6 +75,11 @@ export const ConfigSchema = z.object({
    * then leave the API and the runtime the CPU they need. @defaultValue 10 (env TASKYARD_JOB_NICE)
    */
   jobNice: integer(0, 19).default(10),
+  /**
+   * Serve `/metrics` (Prometheus) and `/health` on this port too: for a worker,
+   * which has no HTTP API of its own. @defaultValue none (env TASKYARD_METRICS_PORT)
+   */
+  metricsPort: integer(0, 65535).optional(),
   /** Time a cancelled or timed-out job gets to stop before it is killed. @defaultValue 5000 */
   cancelGraceMs: integer(0, 3_600_000).default(5000),
   /** On SIGTERM, time running jobs get to finish before they are re-queued. @defaultValue 10000 */
@@ -116,6 +121,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput
     concurrency: env.TASKYARD_CONCURRENCY,
     maxJobsPerChild: env.TASKYARD_MAX_JOBS_PER_CHILD,
     jobNice: env.TASKYARD_JOB_NICE,
+    metricsPort: env.TASKYARD_METRICS_PORT,
     logLevel: env.LOG_LEVEL,
   };
   for (const key of Object.keys(out)) if (out[key] === undefined || out[key] === '') delete out[key];

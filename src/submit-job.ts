@@ -5,6 +5,7 @@ import { TaskyardError } from './errors.js';
 import type { EventLog } from './events/event-log.js';
 import type { Job, JobStore, NewJob } from './history/jobs.js';
 import { storableProblem } from './history/storable.js';
+import type { Metrics } from './observability/metrics.js';
 import type { TaskRegistry } from './tasks/registry.js';
 import { parseOr400 } from './validate.js';
 
@@ -35,6 +36,8 @@ export interface SubmitDeps {
   registry: TaskRegistry;
   /** Admission control, checked before anything is stored. */
   admission?: Admission;
+  /** Counts accepted jobs. */
+  metrics?: Pick<Metrics, 'jobsEnqueued'>;
 }
 
 export type SubmitMany = (requests: readonly SubmitRequest[]) => Promise<Submitted[]>;
@@ -91,6 +94,7 @@ export function bulkSubmitter(deps: SubmitDeps): SubmitMany {
       await forget(deps, created);
       throw new TaskyardError('TASKYARD_ERR_ENQUEUE_FAILED', 'The queue engine is unreachable; the job was not accepted. Try again shortly.');
     }
+    for (const job of created) deps.metrics?.jobsEnqueued(job.task, job.queue);
     return stored.map((result) => ({ job: result.job, created: result.created }));
   };
 }

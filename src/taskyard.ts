@@ -22,6 +22,8 @@ import { Schedules, type Schedule } from './schedules.js';
 import { openServices } from './services/open-services.js';
 import { loadRecipes, startRecipes, type RecipeRuntime } from './recipes/load-recipes.js';
 import type { Recipe } from './recipes/recipe.js';
+import { Metrics } from './observability/metrics.js';
+import { startMetricsServer } from './observability/metrics-server.js';
 
 const BUILTIN_TASKS = new URL(`./tasks/builtin/index${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
 
@@ -69,6 +71,10 @@ export interface Taskyard {
   readonly worker: WorkerRuntime | undefined;
   /** The recipes running here (once started). */
   readonly recipes: readonly Recipe[];
+  /** Prometheus metrics of this process (served at `/metrics`, and on `metricsPort` if set). */
+  readonly metrics: Metrics;
+  /** `http://host:port` of the metrics server, when `metricsPort` is set. */
+  readonly metricsUrl: string | undefined;
   /** Opens the databases, runs migrations, starts the API and/or worker. */
   start(): Promise<Taskyard>;
   /** Graceful: stops taking work, lets running jobs finish (within the grace), closes everything. */
@@ -88,6 +94,8 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
   let worker: WorkerRuntime | undefined;
   let recipes: Recipe[] = [];
   let stopping: Promise<void> | undefined;
+  const metrics = new Metrics();
+  let metricsUrl: string | undefined;
 
   const taskyard: Taskyard = {
     config,
@@ -107,6 +115,10 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
     },
     get recipes() {
       return recipes;
+    },
+    metrics,
+    get metricsUrl() {
+      return metricsUrl;
     },
     async start() {
       try {
@@ -146,12 +158,18 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
     const transport = await openEventTransport(config, logger, role, store);
     closers.push(() => transport.close());
     const { log, cancelBus, projector } = transport;
-    const delivery = new Delivery(log);
-    const submitDeps = store ? { engine, store, log, registry, admission: new Admission(engine, config.maxWaiting) } : undefined;
+    const delivery = new Delivery(log, (event) => metrics.delivered(event.at));
+    const submitDeps = store ? { engine, store, log, registry, admission: new Admission(engine, config.maxWaiting), metrics } : undefined;
     const submit = submitDeps && jobSubmitter(submitDeps);
     const submitMany = submitDeps && bulkSubmitter(submitDeps);
     const files = db ? new FileStore(db, config.historySchema) : undefined;
-    if (store && submit && submitMany && files) deps = { engine, store, log, delivery, cancelBus, registry, submit, submitMany, files, workers: transport.workers };
+    if (store && submit && submitMany && files) deps = { engine, store, log, delivery, cancelBus, registry, submit, submitMany, files, workers: transport.workers, metrics };
+    if (store && role !== 'worker') {
+      // Read from the shared engine and history at each scrape: every API instance reports the same.
+      metrics.watchQueues({ queues: () => registry.queues(), state: (queue) => engine.queueState(queue), oldestWaiting: (queue) => store.oldestWaiting(queue) });
+      const { projector: redisProjector } = transport;
+      metrics.watchEventLogLag(redisProjector ? () => redisProjector.lag() : async () => 0);
+    }
 
     const hosts = new Hosts();
     for (const [name, host] of Object.entries(givenHosts)) hosts.add(name, host);
@@ -183,6 +201,7 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
         hosts,
         maxJobsPerChild: config.maxJobsPerChild,
         jobNice: config.jobNice,
+        metrics,
       });
       await worker.start();
       const runtime = worker;
@@ -210,6 +229,11 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
     if (role !== 'worker') {
       await delivery.start();
       closers.push(() => delivery.stop());
+    }
+    if (config.metricsPort !== undefined) {
+      const server = await startMetricsServer(metrics, config.metricsPort, config.host, () => engine.ping());
+      metricsUrl = server.url;
+      closers.push(() => server.close());
     }
     if (deps && role !== 'worker' && listen) {
       const api = deps;

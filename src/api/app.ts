@@ -44,6 +44,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   installErrorHandlers(app);
+  const metrics = options.deps.metrics;
+  if (metrics) {
+    app.addHook('onResponse', async (request, reply) => {
+      // The route's pattern (`/v1/jobs/:id`), never the raw URL: one series per route, not per job.
+      metrics.httpRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    });
+    app.get('/metrics', { schema: { summary: 'Prometheus metrics (text exposition format)', tags: ['health'] } }, async (_request, reply) => {
+      return reply.type(metrics.contentType).send(await metrics.text());
+    });
+  }
   await app.register(swagger, {
     openapi: {
       info: { title: 'Taskyard API', version: '1', description: 'Enqueue typed jobs, follow their events live, search their history.' },

@@ -5,6 +5,7 @@ import type { EventLog } from '../events/event-log.js';
 import type { WorkerDirectory } from '../events/worker-directory.js';
 import type { FileStore } from '../history/files.js';
 import type { JobStore } from '../history/jobs.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { SubmitJob, SubmitMany } from '../submit-job.js';
 import type { TaskRegistry } from '../tasks/registry.js';
 
@@ -24,4 +25,6 @@ export interface ApiDeps {
   submitMany: SubmitMany;
   /** The worker processes' heartbeats. */
   workers: WorkerDirectory;
+  /** Prometheus metrics (open live connections here; the server's /metrics serves them). */
+  metrics?: Metrics;
 }

@@ -30,6 +30,7 @@ interface Flags {
   lockDuration?: number;
   projectorClaim?: number;
   maxJobsPerChild?: number;
+  metricsPort?: number;
   /** A list, or false for --no-recipes. */
   recipes?: string[] | false;
 }
@@ -64,6 +65,7 @@ function workerOptions(command: Command): Command {
     .addOption(new Option('--queues <names>', 'queues to consume; default all (env TASKYARD_QUEUES)').argParser(list))
     .addOption(new Option('-c, --concurrency <n>', 'jobs at once per queue (env TASKYARD_CONCURRENCY; default 4)').argParser(int('concurrency')))
     .addOption(new Option('--max-jobs-per-child <n>', 'replace a sandbox thread after n jobs, freeing what tasks leak (env TASKYARD_MAX_JOBS_PER_CHILD; default never)').argParser(int('max-jobs-per-child')))
+    .addOption(new Option('--metrics-port <port>', 'serve /metrics (Prometheus) and /health on this port (env TASKYARD_METRICS_PORT)').argParser(int('metrics-port')))
     .addOption(new Option('--shutdown-grace <ms>', 'on SIGTERM, time running jobs get to finish (default 10000)').argParser(int('shutdown-grace')));
 }
 
@@ -87,6 +89,7 @@ async function run(role: Role, flags: Flags): Promise<void> {
   if (flags.lockDuration !== undefined) options.lockDurationMs = flags.lockDuration;
   if (flags.projectorClaim !== undefined) options.projectorClaimMs = flags.projectorClaim;
   if (flags.maxJobsPerChild !== undefined) options.maxJobsPerChild = flags.maxJobsPerChild;
+  if (flags.metricsPort !== undefined) options.metricsPort = flags.metricsPort;
   // The CLI runs every recipe unless told otherwise (flag, then TASKYARD_RECIPES); the library runs none by default.
   if (flags.recipes === false) options.recipes = [];
   else if (flags.recipes !== undefined) options.recipes = flags.recipes;

@@ -43,6 +43,8 @@ export interface EngineJob {
   /** 1-based number of this attempt, as BullMQ counts them (re-runs after a stall are not counted). */
   attempt: number;
   maxAttempts: number;
+  /** When the job could first run (enqueued, plus its delay), in ms since the epoch. */
+  readyAt: number;
   /**
    * Whether this worker still holds the job's lock (renewing it): false once a
    * stalled worker's job was handed to another one.
@@ -373,5 +375,6 @@ function toEngineJob(job: BullJob, queue: string, lock: { token: string | undefi
     input: data?.input ?? null,
     attempt: job.attemptsMade + 1,
     maxAttempts: job.opts.attempts ?? 1,
+    readyAt: job.timestamp + (job.opts.delay ?? 0),
   };
 }

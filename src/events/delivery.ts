@@ -36,7 +36,11 @@ export class Delivery {
   private readonly watchers = new Map<string, Set<Subscription>>();
   private unsubscribe: (() => Promise<void>) | undefined;
 
-  constructor(private readonly log: EventLog) {}
+  /** `onLiveEvent` runs for each live event handed to a watcher (not for replays): for the delivery-latency metric. */
+  constructor(
+    private readonly log: EventLog,
+    private readonly onLiveEvent?: (event: JobEvent) => void,
+  ) {}
 
   async start(): Promise<void> {
     this.unsubscribe ??= await this.log.subscribe(
@@ -95,8 +99,10 @@ export class Delivery {
     for (const sub of subs) {
       if (note.seq <= sub.cursor) continue;
       sub.announced = Math.max(sub.announced, note.seq);
-      if (note.event && note.seq === sub.cursor + 1 && !sub.reading) this.deliver(note.jobId, sub, note.event);
-      else void this.catchUp(note.jobId, sub);
+      if (note.event && note.seq === sub.cursor + 1 && !sub.reading) {
+        this.deliver(note.jobId, sub, note.event);
+        this.onLiveEvent?.(note.event);
+      } else void this.catchUp(note.jobId, sub);
     }
   }
 

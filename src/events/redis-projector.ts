@@ -267,6 +267,20 @@ export class RedisProjector {
     if (minId && minId !== '0-0') await this.options.client.xtrim(stream, 'MINID', minId);
   }
 
+  /** Entries of the partition streams that history does not have yet: not read by any instance, or read and not acknowledged. */
+  async lag(): Promise<number> {
+    let total = 0;
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      const groups = (await this.options.client.xinfo('GROUPS', this.options.keys.partitionStream(partition))) as Array<Array<string | number | null>>;
+      for (const fields of groups) {
+        const field = (name: string) => fields[fields.indexOf(name) + 1];
+        if (field('name') !== GROUP) continue;
+        total += Number(field('pending') ?? 0) + Number(field('lag') ?? 0);
+      }
+    }
+    return total;
+  }
+
   private warn(error: unknown, partition: number): void {
     const now = Date.now();
     if (now - this.lastWarning < 10_000) return;

@@ -272,6 +272,21 @@ export class JobStore {
     return Number(rows[0]?.inserted ?? 0);
   }
 
+  /**
+   * When the longest-waiting job of `queue` that could run now became ready
+   * (enqueued, or its delay passed); undefined when none waits.
+   */
+  async oldestWaiting(queue: string): Promise<Date | undefined> {
+    const { rows } = await this.db.query<{ ready_at: Date | string }>(
+      `SELECT greatest(created_at, run_at) AS ready_at FROM ${this.s}.jobs
+        WHERE status = 'queued' AND queue = $1 AND (run_at IS NULL OR run_at <= clock_timestamp())
+        ORDER BY id LIMIT 1`,
+      [queue],
+    );
+    const at = rows[0]?.ready_at;
+    return at === undefined ? undefined : new Date(at);
+  }
+
   /** Deletes a job that was never handed to the queue (its enqueue failed), freeing its idempotency key. */
   async delete(id: string): Promise<void> {
     await this.db.query(`DELETE FROM ${this.s}.jobs WHERE id = $1`, [id]);

@@ -12,6 +12,7 @@ import { Executor, type Execution } from './executor.js';
 import type { Hosts } from './hosts.js';
 import type { AbortReasonData, SerializedError } from './sandbox-protocol.js';
 import type { Logger } from '../logger.js';
+import type { JobOutcome, Metrics } from '../observability/metrics.js';
 
 export interface WorkerRuntimeOptions {
   engine: Engine;
@@ -37,6 +38,8 @@ export interface WorkerRuntimeOptions {
   maxJobsPerChild?: number;
   /** Nice value of the sandbox threads on Linux (0 leaves them at the process's priority). @defaultValue 10 */
   jobNice?: number;
+  /** Counts runs, their endings and times. */
+  metrics?: Pick<Metrics, 'jobStarted' | 'jobEnded'>;
 }
 
 interface Running {
@@ -201,6 +204,10 @@ export class WorkerRuntime {
     );
     const running: Running = { job, startedAt: new Date().toISOString(), execution, timers: [] };
     this.running.set(job.id, running);
+    const metrics = this.options.metrics;
+    // Time in the queue is the first run's: a retry's wait is its backoff, not the queue's.
+    metrics?.jobStarted(job.task, job.queue, queued.attempt === 1 ? queued.readyAt : undefined);
+    const ended = (outcome: JobOutcome): void => metrics?.jobEnded(job.task, job.queue, outcome, Date.now() - Date.parse(running.startedAt));
     // Limits count from when the task's code starts, not from a cold thread loading it.
     void execution.started.then(() => {
       if (this.running.get(job.id) === running) this.armTimeLimits(task, running);
@@ -215,9 +222,10 @@ export class WorkerRuntime {
       }
       if (outcome.ok) {
         await writer.write({ type: 'result', data: outcome.result }, { type: 'status', data: { status: 'completed', attempt: job.attempt } });
+        ended('completed');
         return outcome.result;
       }
-      return await this.fail(job, task, writer, running, outcome.error, retry);
+      return await this.fail(job, task, writer, running, outcome.error, retry, ended);
     } finally {
       for (const timer of running.timers) clearTimeout(timer);
       this.running.delete(job.id);
@@ -254,7 +262,15 @@ export class WorkerRuntime {
     }
   }
 
-  private async fail(job: EngineJob, task: AnyTask, writer: JobEventWriter, running: Running, raw: SerializedError, retry: { left: boolean; delayMs: number }): Promise<never> {
+  private async fail(
+    job: EngineJob,
+    task: AnyTask,
+    writer: JobEventWriter,
+    running: Running,
+    raw: SerializedError,
+    retry: { left: boolean; delayMs: number },
+    ended: (outcome: JobOutcome) => void,
+  ): Promise<never> {
     const reason = running.abortReason?.code;
     if (reason === 'TASKYARD_ERR_SHUTDOWN') {
       await writer.write({ type: 'status', data: { status: 'queued', attempt: job.attempt, reason: 'The worker shut down; the job will run again' } });
@@ -266,6 +282,7 @@ export class WorkerRuntime {
       error.code = 'TASKYARD_ERR_CANCELLED';
       if (raw.code !== 'TASKYARD_ERR_CANCELLED') error.message = 'The job was cancelled';
       await writer.write(...failure(job.attempt, error, 'cancelled'));
+      ended('cancelled');
       throw new NoRetryError(error.message);
     }
     if (raw.code === 'TASKYARD_ERR_HARD_TIMEOUT') error.code = 'TASKYARD_ERR_HARD_TIMEOUT';
@@ -279,9 +296,11 @@ export class WorkerRuntime {
     if (!permanent && retry.left) {
       const { delayMs } = retry;
       await writer.write({ type: 'error', data: error }, { type: 'status', data: { status: 'retrying', attempt: job.attempt, delayMs } });
+      ended('retried');
       throw new Error(error.message);
     }
     await writer.write(...failure(job.attempt, error, 'failed'));
+    ended('failed');
     throw new NoRetryError(error.message);
   }
 }

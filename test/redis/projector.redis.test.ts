@@ -182,8 +182,11 @@ describe('the Redis event log and its projector into history', () => {
 
     const projector = new RedisProjector({ target, client: redis, keys, store, logger: createLogger('silent'), claimIdleMs: 300 });
     projectors.push(projector);
+    // The metric's event-log lag: what history does not have yet, read and unacknowledged included.
+    assert.ok((await projector.lag()) >= 4, `lag ${await projector.lag()}`);
     await projector.start();
     await until(async () => (await store.get(id))?.status === 'completed', 'the claimed entries to reach history');
+    await until(async () => (await projector.lag()) === 0, 'the lag to fall to 0');
     const job = await store.get(id);
     assert.equal(job?.result, 42);
     assert.deepEqual(

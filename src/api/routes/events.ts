@@ -101,10 +101,12 @@ function streamSse(reply: FastifyReply, deps: ApiDeps, jobId: string, after: num
     res.end();
     return;
   }
+  deps.metrics?.connectionOpened('sse');
   let closed = false;
   const close = (): void => {
     if (closed) return;
     closed = true;
+    deps.metrics?.connectionClosed('sse');
     clearInterval(heartbeat);
     followed.stop();
     buffer.close();

@@ -35,6 +35,7 @@ const ClientMessage = z.union([
  */
 export function wsRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/ws', { websocket: true, schema: { summary: 'WebSocket: subscribe to many jobs over one socket', tags: ['events'] } }, (socket: WebSocket) => {
+    deps.metrics?.connectionOpened('ws');
     const subscriptions = new Map<string, Subscription>();
     const stopAll = (): void => {
       for (const subscription of subscriptions.values()) subscription.followed.stop();
@@ -120,6 +121,7 @@ export function wsRoutes(app: FastifyInstance, deps: ApiDeps): void {
       }).catch(() => undefined);
     });
     socket.on('close', () => {
+      deps.metrics?.connectionClosed('ws');
       stopAll();
       buffer.close();
     });
