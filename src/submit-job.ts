@@ -7,6 +7,7 @@ import type { Job, JobStore, NewJob } from './history/jobs.js';
 import { storableProblem } from './history/storable.js';
 import type { Metrics } from './observability/metrics.js';
 import type { TaskRegistry } from './tasks/registry.js';
+import { carrierOf, inSpan } from './observability/tracing.js';
 import { parseOr400 } from './validate.js';
 
 export interface SubmitRequest {
@@ -68,35 +69,44 @@ export function jobSubmitter(deps: SubmitDeps): SubmitJob {
  * away) leaves none of them behind.
  */
 export function bulkSubmitter(deps: SubmitDeps): SubmitMany {
-  return async (requests) => {
-    if (requests.length > MAX_BULK) throw new TaskyardError('TASKYARD_ERR_VALIDATION', `At most ${MAX_BULK} jobs at once (${requests.length} given)`);
-    const prepared = requests.map((request) => prepare(deps, request));
-    // Before anything is stored: a refused job leaves no trace.
-    for (const { job } of prepared) {
-      await deps.admission?.admit(job.queue).catch((error: unknown) => {
-        throw error instanceof TaskyardError ? error : new TaskyardError('TASKYARD_ERR_NOT_READY', 'The queue engine is unreachable; try again shortly');
-      });
-    }
-    const stored = prepared.length === 1 ? [await deps.store.insert(prepared[0]!.job)] : await deps.store.insertMany(prepared.map((p) => p.job));
-    const created = stored.filter((result) => result.created).map((result) => result.job);
-    const conflict = stored.map((result, i) => conflictOf(result, prepared[i]!.request.task)).find((error) => error !== undefined);
-    if (conflict) {
-      await forget(deps, created);
-      throw conflict;
-    }
-    const specs = stored.flatMap((result, i) => (result.created ? [{ ...prepared[i]!.spec, jobId: result.job.id, priority: result.job.priority }] : []));
-    try {
-      if (specs.length === 1) await deps.engine.enqueue(specs[0]!);
-      else if (specs.length > 1) await deps.engine.enqueueMany(specs);
-    } catch {
-      // The caller is told the jobs were not accepted: they must not linger in history
-      // (nor hold their idempotency keys).
-      await forget(deps, created);
-      throw new TaskyardError('TASKYARD_ERR_ENQUEUE_FAILED', 'The queue engine is unreachable; the job was not accepted. Try again shortly.');
-    }
-    for (const job of created) deps.metrics?.jobsEnqueued(job.task, job.queue);
-    return stored.map((result) => ({ job: result.job, created: result.created }));
-  };
+  // One span for the enqueue; the jobs carry its context, so their runs are its children.
+  return (requests) =>
+    inSpan(requests.length === 1 ? `enqueue ${requests[0]!.task}` : `enqueue ${requests.length} jobs`, { 'taskyard.jobs': requests.length }, async (span) => {
+      const submitted = await submitAll(deps, requests);
+      if (submitted.length === 1) span.setAttributes({ 'taskyard.job.id': submitted[0]!.job.id, 'taskyard.task': submitted[0]!.job.task, 'taskyard.queue': submitted[0]!.job.queue });
+      return submitted;
+    });
+}
+
+async function submitAll(deps: SubmitDeps, requests: readonly SubmitRequest[]): Promise<Submitted[]> {
+  if (requests.length > MAX_BULK) throw new TaskyardError('TASKYARD_ERR_VALIDATION', `At most ${MAX_BULK} jobs at once (${requests.length} given)`);
+  const prepared = requests.map((request) => prepare(deps, request));
+  // Before anything is stored: a refused job leaves no trace.
+  for (const { job } of prepared) {
+    await deps.admission?.admit(job.queue).catch((error: unknown) => {
+      throw error instanceof TaskyardError ? error : new TaskyardError('TASKYARD_ERR_NOT_READY', 'The queue engine is unreachable; try again shortly');
+    });
+  }
+  const stored = prepared.length === 1 ? [await deps.store.insert(prepared[0]!.job)] : await deps.store.insertMany(prepared.map((p) => p.job));
+  const created = stored.filter((result) => result.created).map((result) => result.job);
+  const conflict = stored.map((result, i) => conflictOf(result, prepared[i]!.request.task)).find((error) => error !== undefined);
+  if (conflict) {
+    await forget(deps, created);
+    throw conflict;
+  }
+  const trace = carrierOf();
+  const specs = stored.flatMap((result, i) => (result.created ? [{ ...prepared[i]!.spec, jobId: result.job.id, priority: result.job.priority, trace }] : []));
+  try {
+    if (specs.length === 1) await deps.engine.enqueue(specs[0]!);
+    else if (specs.length > 1) await deps.engine.enqueueMany(specs);
+  } catch {
+    // The caller is told the jobs were not accepted: they must not linger in history
+    // (nor hold their idempotency keys).
+    await forget(deps, created);
+    throw new TaskyardError('TASKYARD_ERR_ENQUEUE_FAILED', 'The queue engine is unreachable; the job was not accepted. Try again shortly.');
+  }
+  for (const job of created) deps.metrics?.jobsEnqueued(job.task, job.queue);
+  return stored.map((result) => ({ job: result.job, created: result.created }));
 }
 
 function prepare(deps: SubmitDeps, request: SubmitRequest): Prepared {

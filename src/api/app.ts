@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
+import { httpTracing } from '../observability/http-tracing.js';
 import type { ApiDeps } from './deps.js';
 import { dashboardRoutes } from './dashboard.js';
 import { errorBody, installErrorHandlers, sendError } from './http-errors.js';
@@ -44,6 +45,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   installErrorHandlers(app);
+  httpTracing(app);
   const metrics = options.deps.metrics;
   if (metrics) {
     app.addHook('onResponse', async (request, reply) => {

@@ -96,6 +96,9 @@ async function run(role: Role, flags: Flags): Promise<void> {
   else if (!process.env.TASKYARD_RECIPES) options.recipes = [...RECIPE_NAMES];
 
   const startedAt = Date.now();
+  // OpenTelemetry when the standard OTEL_* variables ask for it (the SDK is loaded only then).
+  const { startTracingFromEnv } = await import('../observability/tracing.js');
+  const stopTracing = await startTracingFromEnv(`taskyard-${role === 'all' ? 'start' : role}`);
   const taskyard = createTaskyard(options);
   let signals = 0;
   const shutdown = (signal: string): void => {
@@ -104,7 +107,10 @@ async function run(role: Role, flags: Flags): Promise<void> {
       process.exit(130);
     }
     process.stderr.write(`${signal}: stopping (running jobs get ${taskyard.config.shutdownGraceMs} ms to finish; ${signal} again to force)\n`);
-    taskyard.stop().then(
+    taskyard
+      .stop()
+      .then(() => stopTracing?.())
+      .then(
       () => process.exit(0),
       (error: unknown) => {
         process.stderr.write(`error while stopping: ${String(error)}\n`);

@@ -32,6 +32,8 @@ export interface EnqueueSpec {
   delayMs: number;
   attempts: number;
   backoff: { type: 'fixed' | 'exponential'; delayMs: number };
+  /** Trace context for the worker's spans (W3C `traceparent`…). */
+  trace?: Record<string, string> | undefined;
 }
 
 /** A job as the worker runtime sees it. */
@@ -45,6 +47,8 @@ export interface EngineJob {
   maxAttempts: number;
   /** When the job could first run (enqueued, plus its delay), in ms since the epoch. */
   readyAt: number;
+  /** The trace context it was enqueued in (W3C `traceparent`…), when tracing is on. */
+  trace?: Record<string, string> | undefined;
   /**
    * Whether this worker still holds the job's lock (renewing it): false once a
    * stalled worker's job was handed to another one.
@@ -172,7 +176,7 @@ export class Engine {
   }
 
   async enqueue(spec: EnqueueSpec): Promise<void> {
-    await this.queue(spec.queue).add(spec.task, { input: spec.input }, jobOptions(spec));
+    await this.queue(spec.queue).add(spec.task, jobData(spec), jobOptions(spec));
   }
 
   /** Many jobs, one round trip per queue (BullMQ's addBulk: all of a queue's jobs or none). */
@@ -184,8 +188,14 @@ export class Engine {
       else byQueue.set(spec.queue, [spec]);
     }
     for (const [queue, list] of byQueue) {
-      await this.queue(queue).addBulk(list.map((spec) => ({ name: spec.task, data: { input: spec.input }, opts: jobOptions(spec) })));
+      await this.queue(queue).addBulk(list.map((spec) => ({ name: spec.task, data: jobData(spec), opts: jobOptions(spec) })));
     }
+  }
+
+  /** The trace context a queued or running job carries (undefined once it is gone from the queue). */
+  async traceOf(queue: string, jobId: string): Promise<Record<string, string> | undefined> {
+    const job = await this.queue(queue).getJob(jobId);
+    return (job?.data as { trace?: Record<string, string> } | undefined)?.trace;
   }
 
   /** What the engine holds for a queue: jobs waiting (paused ones included), running, delayed; and whether it is paused. */
@@ -358,8 +368,13 @@ async function migrateBullmq(pool: PgPool, schema: string): Promise<void> {
  * `lock`: how to check the job's lock. The embedded backend has none to check:
  * its one process both renews locks and looks for stalled jobs.
  */
+/** What a job carries in BullMQ: its input, and its trace context when there is one. */
+function jobData(spec: EnqueueSpec): { input: unknown; trace?: Record<string, string> } {
+  return spec.trace ? { input: spec.input, trace: spec.trace } : { input: spec.input };
+}
+
 function toEngineJob(job: BullJob, queue: string, lock: { token: string | undefined; lockDuration: number } | undefined): EngineJob {
-  const data = job.data as { input?: unknown } | undefined;
+  const data = job.data as { input?: unknown; trace?: Record<string, string> } | undefined;
   return {
     holdsLock: async () => {
       if (!lock?.token) return true;
@@ -376,5 +391,6 @@ function toEngineJob(job: BullJob, queue: string, lock: { token: string | undefi
     attempt: job.attemptsMade + 1,
     maxAttempts: job.opts.attempts ?? 1,
     readyAt: job.timestamp + (job.opts.delay ?? 0),
+    trace: data?.trace,
   };
 }

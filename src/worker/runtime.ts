@@ -13,6 +13,7 @@ import type { Hosts } from './hosts.js';
 import type { AbortReasonData, SerializedError } from './sandbox-protocol.js';
 import type { Logger } from '../logger.js';
 import type { JobOutcome, Metrics } from '../observability/metrics.js';
+import { contextOf, failSpan, SpanKind, SpanStatusCode, traceFields, tracer, type Span } from '../observability/tracing.js';
 
 export interface WorkerRuntimeOptions {
   engine: Engine;
@@ -206,8 +207,23 @@ export class WorkerRuntime {
     this.running.set(job.id, running);
     const metrics = this.options.metrics;
     // Time in the queue is the first run's: a retry's wait is its backoff, not the queue's.
-    metrics?.jobStarted(job.task, job.queue, queued.attempt === 1 ? queued.readyAt : undefined);
-    const ended = (outcome: JobOutcome): void => metrics?.jobEnded(job.task, job.queue, outcome, Date.now() - Date.parse(running.startedAt));
+    const readyAt = queued.attempt === 1 ? queued.readyAt : undefined;
+    metrics?.jobStarted(job.task, job.queue, readyAt);
+    const span = startRunSpans(job, readyAt, Date.parse(running.startedAt));
+    const logger = this.options.logger.child({ jobId: job.id, task: job.task, queue: job.queue, attempt: job.attempt, ...traceFields(span) });
+    logger.debug('job started');
+    let spanOpen = true;
+    const ended = (outcome: JobOutcome, error?: JobError): void => {
+      spanOpen = false;
+      const runMs = Date.now() - Date.parse(running.startedAt);
+      metrics?.jobEnded(job.task, job.queue, outcome, runMs);
+      span.setAttribute('taskyard.outcome', outcome);
+      if (error && outcome !== 'cancelled') failSpan(span, Object.assign(new Error(error.message), { name: error.code }));
+      else span.setStatus({ code: SpanStatusCode.OK });
+      span.end();
+      if (outcome === 'completed' || outcome === 'cancelled') logger.info({ outcome, runMs }, `job ${outcome}`);
+      else logger.warn({ outcome, runMs, err: error }, outcome === 'retried' ? 'job failed; it will be retried' : 'job failed');
+    };
     // Limits count from when the task's code starts, not from a cold thread loading it.
     void execution.started.then(() => {
       if (this.running.get(job.id) === running) this.armTimeLimits(task, running);
@@ -229,6 +245,12 @@ export class WorkerRuntime {
     } finally {
       for (const timer of running.timers) clearTimeout(timer);
       this.running.delete(job.id);
+      if (spanOpen) {
+        // Put back in the queue (shutdown), or handed to another run (lock lost): no ending of its own.
+        span.setAttribute('taskyard.outcome', 'interrupted');
+        span.end();
+        logger.info('job run interrupted; it will run again');
+      }
     }
   }
 
@@ -269,7 +291,7 @@ export class WorkerRuntime {
     running: Running,
     raw: SerializedError,
     retry: { left: boolean; delayMs: number },
-    ended: (outcome: JobOutcome) => void,
+    ended: (outcome: JobOutcome, error?: JobError) => void,
   ): Promise<never> {
     const reason = running.abortReason?.code;
     if (reason === 'TASKYARD_ERR_SHUTDOWN') {
@@ -282,7 +304,7 @@ export class WorkerRuntime {
       error.code = 'TASKYARD_ERR_CANCELLED';
       if (raw.code !== 'TASKYARD_ERR_CANCELLED') error.message = 'The job was cancelled';
       await writer.write(...failure(job.attempt, error, 'cancelled'));
-      ended('cancelled');
+      ended('cancelled', error);
       throw new NoRetryError(error.message);
     }
     if (raw.code === 'TASKYARD_ERR_HARD_TIMEOUT') error.code = 'TASKYARD_ERR_HARD_TIMEOUT';
@@ -296,13 +318,26 @@ export class WorkerRuntime {
     if (!permanent && retry.left) {
       const { delayMs } = retry;
       await writer.write({ type: 'error', data: error }, { type: 'status', data: { status: 'retrying', attempt: job.attempt, delayMs } });
-      ended('retried');
+      ended('retried', error);
       throw new Error(error.message);
     }
     await writer.write(...failure(job.attempt, error, 'failed'));
-    ended('failed');
+    ended('failed', error);
     throw new NoRetryError(error.message);
   }
+}
+
+/**
+ * The run's span, in the trace the job was enqueued in (its context travels in
+ * the job), after a span for the time the job waited in the queue (first runs).
+ */
+function startRunSpans(job: EngineJob, readyAt: number | undefined, startedAt: number): Span {
+  const parent = contextOf(job.trace);
+  const attributes = { 'taskyard.job.id': job.id, 'taskyard.task': job.task, 'taskyard.queue': job.queue, 'taskyard.attempt': job.attempt };
+  if (readyAt !== undefined && job.trace) {
+    tracer().startSpan('queue wait', { kind: SpanKind.INTERNAL, startTime: Math.min(readyAt, startedAt), attributes }, parent).end(startedAt);
+  }
+  return tracer().startSpan(`run ${job.task}`, { kind: SpanKind.CONSUMER, startTime: startedAt, attributes }, parent);
 }
 
 function failure(attempt: number, error: JobError, status: 'failed' | 'cancelled'): NewEvent[] {

@@ -8,6 +8,8 @@ import { errorSchema } from '../job-view.js';
 import { LiveBuffer } from '../live-buffer.js';
 import { parseOr400 } from '../../validate.js';
 import { findJob } from '../find-job.js';
+import type { Job } from '../../history/jobs.js';
+import { traceDelivery } from '../../observability/delivery-tracing.js';
 
 const Seq = z.coerce.number().int().min(0).max(2 ** 31 - 1);
 const JobParams = z.object({ id: z.string().min(1).max(100) });
@@ -81,13 +83,14 @@ export function eventRoutes(app: FastifyInstance, deps: ApiDeps): void {
       if (accept.includes('application/json') && !accept.includes('text/event-stream')) {
         return deps.log.read(id, after, query.limit);
       }
-      streamSse(reply, deps, id, after, isTerminalStatus(job.status) && after >= job.lastSeq);
+      streamSse(reply, deps, job, after, isTerminalStatus(job.status) && after >= job.lastSeq);
       return reply;
     },
   );
 }
 
-function streamSse(reply: FastifyReply, deps: ApiDeps, jobId: string, after: number, finished: boolean): void {
+function streamSse(reply: FastifyReply, deps: ApiDeps, job: Job, after: number, finished: boolean): void {
+  const jobId = job.id;
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -102,11 +105,13 @@ function streamSse(reply: FastifyReply, deps: ApiDeps, jobId: string, after: num
     return;
   }
   deps.metrics?.connectionOpened('sse');
+  const traced = traceDelivery(() => deps.engine.traceOf(job.queue, jobId), { 'taskyard.job.id': jobId, 'taskyard.transport': 'sse' });
   let closed = false;
   const close = (): void => {
     if (closed) return;
     closed = true;
     deps.metrics?.connectionClosed('sse');
+    traced.end();
     clearInterval(heartbeat);
     followed.stop();
     buffer.close();
@@ -122,6 +127,7 @@ function streamSse(reply: FastifyReply, deps: ApiDeps, jobId: string, after: num
     hardLimitBytes: SSE_HARD_LIMIT_BYTES,
     encode: sseFrame,
     onSent: (event) => {
+      traced.sent();
       if (isTerminalEvent(event)) close();
     },
     onOverflow: () => {

@@ -7,6 +7,7 @@ import { followJob, type FollowedJob } from '../follow-job.js';
 import { errorBody } from '../http-errors.js';
 import { LiveBuffer } from '../live-buffer.js';
 import { fieldErrors } from '../../validate.js';
+import { traceDelivery, type DeliveryTrace } from '../../observability/delivery-tracing.js';
 
 const MAX_SUBSCRIPTIONS = 1000;
 /**
@@ -17,6 +18,7 @@ const WS_HARD_LIMIT_BYTES = 4 * 1024 * 1024;
 
 interface Subscription {
   followed: FollowedJob;
+  traced: DeliveryTrace;
   /** Where the subscription started: its resume point until an event of it is sent. */
   after: number;
 }
@@ -38,11 +40,15 @@ export function wsRoutes(app: FastifyInstance, deps: ApiDeps): void {
     deps.metrics?.connectionOpened('ws');
     const subscriptions = new Map<string, Subscription>();
     const stopAll = (): void => {
-      for (const subscription of subscriptions.values()) subscription.followed.stop();
+      for (const subscription of subscriptions.values()) {
+        subscription.followed.stop();
+        subscription.traced.end();
+      }
       subscriptions.clear();
     };
     const end = (jobId: string): void => {
       subscriptions.get(jobId)?.followed.stop();
+      subscriptions.get(jobId)?.traced.end();
       subscriptions.delete(jobId);
       buffer.forget(jobId);
     };
@@ -54,6 +60,7 @@ export function wsRoutes(app: FastifyInstance, deps: ApiDeps): void {
       hardLimitBytes: WS_HARD_LIMIT_BYTES,
       encode: (event) => JSON.stringify(event),
       onSent: (event) => {
+        subscriptions.get(event.jobId)?.traced.sent();
         if (isTerminalEvent(event)) end(event.jobId);
       },
       onOverflow: () => {
@@ -117,7 +124,8 @@ export function wsRoutes(app: FastifyInstance, deps: ApiDeps): void {
           replays,
         );
         replays = followed.replayed;
-        subscriptions.set(jobId, { followed, after });
+        const traced = traceDelivery(() => deps.engine.traceOf(job.queue, jobId), { 'taskyard.job.id': jobId, 'taskyard.transport': 'ws' });
+        subscriptions.set(jobId, { followed, after, traced });
       }).catch(() => undefined);
     });
     socket.on('close', () => {
