@@ -205,6 +205,7 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
       });
       await worker.start();
       const runtime = worker;
+      if (deps) deps.workerHealth = () => runtime.health();
       const heartbeat = new Heartbeat(transport.workers, runtime, logger);
       // Closers run in reverse: the worker drains its jobs (still beating), then leaves the directory.
       closers.push(() => heartbeat.stop());
@@ -231,7 +232,8 @@ export function createTaskyard(options: TaskyardOptions = {}): Taskyard {
       closers.push(() => delivery.stop());
     }
     if (config.metricsPort !== undefined) {
-      const server = await startMetricsServer(metrics, config.metricsPort, config.host, () => engine.ping());
+      const running = worker;
+      const server = await startMetricsServer(metrics, config.metricsPort, config.host, () => (running ? running.health() : engine.ping()));
       metricsUrl = server.url;
       closers.push(() => server.close());
     }

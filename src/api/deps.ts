@@ -27,4 +27,6 @@ export interface ApiDeps {
   workers: WorkerDirectory;
   /** Prometheus metrics (open live connections here; the server's /metrics serves them). */
   metrics?: Metrics;
+  /** The in-process worker's health (`taskyard start`): `/ready` checks it too. */
+  workerHealth?: () => Promise<void>;
 }

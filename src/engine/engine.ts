@@ -71,6 +71,8 @@ export class RequeueError extends Error {
 export interface EngineWorker {
   /** Stops taking jobs and waits for running ones; `force` abandons them. */
   close(force?: boolean): Promise<void>;
+  /** Whether its fetch loop runs (false once closed, or if it died). */
+  isRunning(): boolean;
 }
 
 export interface WorkerOptions {
@@ -262,6 +264,7 @@ export class Engine {
         await worker.close(force);
         this.workers.delete(worker);
       },
+      isRunning: () => worker.isRunning(),
     };
   }
 

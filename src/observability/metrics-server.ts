@@ -2,6 +2,19 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Metrics } from './metrics.js';
 
+/** A health check that has not answered by then fails: a dead connection may never answer. */
+const HEALTH_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`The queue engine did not answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 export interface MetricsServer {
   /** `http://host:port`, the port the OS picked when 0 was asked for. */
   url: string;
@@ -10,7 +23,8 @@ export interface MetricsServer {
 
 /**
  * `/metrics` and `/health` on a port of their own: for a worker process, which
- * serves no HTTP API. `ready` answers whether the process can do its work.
+ * serves no HTTP API. `/health` answers 200 while `ready` resolves within two
+ * seconds (the process can do its work), 503 with the reason otherwise.
  */
 export async function startMetricsServer(metrics: Metrics, port: number, host: string, ready: () => Promise<void>): Promise<MetricsServer> {
   const server: Server = createServer((request, response) => {
@@ -31,7 +45,7 @@ export async function startMetricsServer(metrics: Metrics, port: number, host: s
       return;
     }
     if (path === '/health') {
-      ready().then(
+      withTimeout(ready(), HEALTH_TIMEOUT_MS).then(
         () => json(200, { status: 'ok' }),
         (error: unknown) => json(503, { error: { code: 'TASKYARD_ERR_NOT_READY', message: error instanceof Error ? error.message : String(error) } }),
       );

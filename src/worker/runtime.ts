@@ -105,6 +105,18 @@ export class WorkerRuntime {
   }
 
   /**
+   * Resolves when this worker can take work: every queue's fetch loop runs and
+   * the queue engine answers (a connection that died silently does not). The
+   * caller bounds the wait.
+   */
+  async health(): Promise<void> {
+    if (this.stopping) throw new Error('The worker is shutting down');
+    const stalled = this.queues.filter((_, i) => !this.workers[i]?.isRunning());
+    if (stalled.length > 0) throw new Error(`Not taking jobs from ${stalled.join(', ')}`);
+    await this.options.engine.ping();
+  }
+
+  /**
    * Stops taking jobs, lets running ones finish within the grace period, then
    * puts the rest back in their queue for another worker (or the next start).
    */

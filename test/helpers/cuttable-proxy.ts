@@ -4,11 +4,16 @@ import { DATABASE_URL } from './taskyard.js';
 /**
  * A TCP proxy in front of a real server (PostgreSQL unless told otherwise)
  * that a test can cut and restore: `cut()` closes the listener and drops every
- * open connection, `open()` listens again on the same port.
+ * open connection, `open()` listens again on the same port. `freeze()` is the
+ * silent kind of failure, a network partition: connections stay open and
+ * nothing gets through either way; `thaw()` delivers what was held, in order
+ * (as TCP would once the network heals).
  */
 export class CuttableProxy {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
+  private frozen = false;
+  private readonly held: Array<() => void> = [];
   port = 0;
 
   /** @param target URL of the server behind the proxy (only its host and port are used). */
@@ -24,7 +29,14 @@ export class CuttableProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => undefined);
       }
-      client.pipe(upstream).pipe(client);
+      const forward = (to: net.Socket) => (data: Buffer) => {
+        if (this.frozen) this.held.push(() => to.write(data));
+        else to.write(data);
+      };
+      client.on('data', forward(upstream));
+      upstream.on('data', forward(client));
+      client.on('end', () => upstream.end());
+      upstream.on('end', () => client.end());
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
@@ -39,6 +51,17 @@ export class CuttableProxy {
     const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     for (const socket of this.sockets) socket.destroy();
     await closed;
+  }
+
+  /** Holds every byte, both ways, on every connection (new ones included), and closes nothing. */
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  /** Delivers what was held, then lets bytes through again. */
+  thaw(): void {
+    this.frozen = false;
+    for (const write of this.held.splice(0)) write();
   }
 
   /** The target's URL with the proxy's address in it. */

@@ -20,6 +20,7 @@ describe('taskyard CLI', () => {
 
     const ready = await getJson(`${url}/ready`);
     assert.equal(ready.status, 200);
+    assert.deepEqual(ready.body.checks, { engine: 'ok', history: 'ok', worker: 'ok' }, 'the in-process worker takes work too');
     // Every recipe runs by default: the banner lists them and their routes answer.
     await proc.waitForOutput(/recipe: +pricing/);
     for (const recipe of ['catalog', 'streaming', 'pricing']) assert.match(proc.stdout(), new RegExp(`recipe: +${recipe}`));
