@@ -123,3 +123,49 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+for (const backend of ['pglite', 'redis'] as const) {
+  describe(`tracing the pricing recipe [${backend}]`, () => {
+    let ty!: StartedTaskyard;
+    before(async () => {
+      provider.register();
+      ty = await startTaskyard(backend, { recipes: ['pricing'], tasks: [] });
+    });
+    after(async () => {
+      await ty?.stop();
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    });
+
+    test('a market event and the recalculation it starts are one trace, across the broadcast to every worker', async () => {
+      exporter.reset();
+      const eventId = `evt-trace-${backend}-${Date.now()}`;
+      const res = await fetch(`${ty.url}/api/v1/market-events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` },
+        body: JSON.stringify({ eventId, type: 'demand-surge', category: 'books', factor: 1.1 }),
+      });
+      assert.equal(res.status, 202);
+      const spans = await until('the recalculation run to end', () => {
+        const found = exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === TRACE_ID);
+        return found.some((span) => span.name === 'run recalculate-all-prices') ? found : undefined;
+      }, 30_000);
+      const one = (name: string) => {
+        const found = spans.filter((span) => span.name === name);
+        assert.ok(found.length >= 1, `${name} in ${spans.map((span) => span.name).join(', ')}`);
+        return found[0]!;
+      };
+      const http = one('POST /api/v1/market-events');
+      const publish = one('publish market event');
+      const heard = one('market event');
+      const enqueue = one('enqueue recalculate-all-prices');
+      const run = one('run recalculate-all-prices');
+      assert.equal(parentOf(publish), http.spanContext().spanId);
+      assert.equal(parentOf(heard), publish.spanContext().spanId, 'the listener continues the publisher\'s trace');
+      assert.equal(parentOf(enqueue), heard.spanContext().spanId);
+      assert.equal(parentOf(run), enqueue.spanContext().spanId);
+      assert.equal(heard.attributes['pricing.event.id'], eventId);
+    });
+  });
+}
