@@ -39,6 +39,20 @@ interface Waiting {
   event?: JobEvent;
 }
 
+/**
+ * Encodes each event once, however many clients watch it: a live event reaches
+ * every watcher as the same object, so its frame is kept beside it (weakly,
+ * gone with the event).
+ */
+export function encodedOnce(encode: (event: JobEvent) => string): (event: JobEvent) => string {
+  const frames = new WeakMap<JobEvent, string>();
+  return (event) => {
+    let frame = frames.get(event);
+    if (frame === undefined) frames.set(event, (frame = encode(event)));
+    return frame;
+  };
+}
+
 /** Past this many sent entries at the head of the queue, the array is compacted. */
 const COMPACT_AFTER = 1024;
 

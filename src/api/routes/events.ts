@@ -5,7 +5,7 @@ import { isTerminalEvent, isTerminalStatus, type JobEvent } from '../../events/t
 import type { ApiDeps } from '../deps.js';
 import { followJob } from '../follow-job.js';
 import { errorSchema } from '../job-view.js';
-import { LiveBuffer } from '../live-buffer.js';
+import { encodedOnce, LiveBuffer } from '../live-buffer.js';
 import { parseOr400 } from '../../validate.js';
 import { findJob } from '../find-job.js';
 import type { Job } from '../../history/jobs.js';
@@ -34,10 +34,10 @@ function resumeFrame(after: number): string {
 }
 
 /** One SSE frame. A job's `error` travels as `job-error`: EventSource uses `error` for its own failures. */
-export function sseFrame(event: JobEvent): string {
+export const sseFrame = encodedOnce((event: JobEvent): string => {
   const name = event.type === 'error' ? 'job-error' : event.type;
   return `id: ${event.seq}\nevent: ${name}\ndata: ${JSON.stringify(event.data)}\n\n`;
-}
+});
 
 export function eventRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get(

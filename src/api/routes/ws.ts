@@ -5,11 +5,12 @@ import { isTerminalEvent } from '../../events/types.js';
 import type { ApiDeps } from '../deps.js';
 import { followJob, type FollowedJob } from '../follow-job.js';
 import { errorBody } from '../http-errors.js';
-import { LiveBuffer } from '../live-buffer.js';
+import { encodedOnce, LiveBuffer } from '../live-buffer.js';
 import { fieldErrors } from '../../validate.js';
 import { traceDelivery, type DeliveryTrace } from '../../observability/delivery-tracing.js';
 
 const MAX_SUBSCRIPTIONS = 1000;
+const wsFrame = encodedOnce((event) => JSON.stringify(event));
 /**
  * Unsent bytes a socket may hold. Higher than SSE's 1 MiB because one socket
  * carries many jobs; a client past it gets an overflow message and 1013.
@@ -58,7 +59,7 @@ export function wsRoutes(app: FastifyInstance, deps: ApiDeps): void {
         write: (frame, sent) => socket.send(frame, () => sent()),
       },
       hardLimitBytes: WS_HARD_LIMIT_BYTES,
-      encode: (event) => JSON.stringify(event),
+      encode: wsFrame,
       onSent: (event) => {
         subscriptions.get(event.jobId)?.traced.sent();
         if (isTerminalEvent(event)) end(event.jobId);
