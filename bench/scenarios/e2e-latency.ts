@@ -6,7 +6,8 @@ import { startBenchServer, type BenchServer } from '../lib/bench-server.js';
 import { writeLineChart } from '../lib/chart.js';
 import { positiveInt, positiveIntList } from '../lib/flags.js';
 import { pacedLoad } from '../lib/paced.js';
-import { CpuMeter, quietFor, type CpuShare } from '../lib/processes.js';
+import { CpuSplit, type CoreSplit } from '../lib/cpu-split.js';
+import { quietFor } from '../lib/processes.js';
 import type { Progress } from '../lib/progress.js';
 import type { OptionValues, Scenario } from '../lib/scenario.js';
 import { round, summarize, type Summary } from '../lib/stats.js';
@@ -61,7 +62,8 @@ interface RateRun {
   e2eMs: Summary;
   /** POST → 202, ms. */
   httpMs: Summary;
-  cpu: CpuShare;
+  /** Cores by process over the phase: server, harness, postgres, redis, others. */
+  cpu: CoreSplit;
   problems: string[];
 }
 
@@ -71,7 +73,7 @@ async function ratePhase(server: BenchServer, follower: CompletionFollower, back
   try {
     await quietFor(s.waitQuietS, [server.pid], (text) => line.update(text));
     follower.reset();
-    const cpu = new CpuMeter(server.pid);
+    const cpu = new CpuSplit({ server: [server.pid] });
     cpu.start();
     const follows: Array<Promise<void>> = [];
     const load = await pacedLoad(
@@ -149,7 +151,7 @@ function tables(s: Settings, runs: readonly RateRun[]): Table[] {
   return [
     {
       title: `End-to-end latency — ${TASK} POSTed at a fixed rate for ${s.durationS} s; 202 → its \`completed\` event at the client (WebSocket), ms`,
-      columns: ['backend', 'conc', 'rate/s', 'sent/s', 'submitted', 'completed', 'lost', 'refused', 'e2e p50', 'e2e p95', 'e2e p99', 'e2e max', 'HTTP p50', 'HTTP p95', 'HTTP p99', 'server cores', 'other cores'],
+      columns: ['backend', 'conc', 'rate/s', 'sent/s', 'submitted', 'completed', 'lost', 'refused', 'e2e p50', 'e2e p95', 'e2e p99', 'e2e max', 'HTTP p50', 'HTTP p95', 'HTTP p99', 'server cores', 'postgres', 'redis', 'other cores'],
       rows: runs.map((run) => [
         run.backend,
         run.concurrency,
@@ -166,15 +168,14 @@ function tables(s: Settings, runs: readonly RateRun[]): Table[] {
         ms(run.httpMs.p50),
         ms(run.httpMs.p95),
         ms(run.httpMs.p99),
-        round(run.cpu.server, 2),
-        round(run.cpu.others, 2),
+        ...(['server', 'postgres', 'redis', 'others'] as const).map((key) => round(run.cpu[key] ?? Number.NaN, 2)),
       ]),
       notes: [
         'Open loop: one POST every 1/rate s from the harness process, whether or not earlier ones were answered (sent/s is what went out).',
         'Each 202 subscribes its job on a WebSocket (`{ subscribe, after: 0 }`, one socket for up to 900 jobs); e2e = 202 received → terminal status event received.',
         `lost: accepted, but no terminal event within ${s.settleS} s after the last arrival; refused: non-2xx or no answer.`,
         'One Taskyard process (API, worker, projector), started from source; history in PGlite or PostgreSQL; the harness runs on the same 2 cores.',
-        'server cores: the Taskyard process over the phase (1.0 = one core busy); other cores: everything but it and the harness (PostgreSQL, Redis, others\' work).',
+        'cores over the phase (1.0 = one core busy): the Taskyard process; the PostgreSQL and Redis servers (shared: others\' work on them counts too); everything else but the harness.',
       ],
     },
     {
