@@ -141,13 +141,7 @@ export class TaskyardBatches {
     }
   }
 
-  /** enqueue + drain, then the batch's figures from history. */
-  async run(jobs: number, onPoll: (finished: number) => void): Promise<TaskyardBatchTimes & { enqueuePerS: number }> {
-    const { mark, perS } = await this.enqueue(jobs);
-    const resumedAt = await this.drain(mark, jobs, onPoll);
-    return { ...(await this.times(mark, resumedAt)), enqueuePerS: perS };
-  }
-
+  /** The batch's figures from history, timed from `resumedAt` (what drain() returned). */
   async times(mark: Mark, resumedAt: number): Promise<TaskyardBatchTimes> {
     const counts = await this.probe.counts(mark);
     const seconds = (counts.lastStored - resumedAt) / 1000;
