@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { spawnLogged, terminate, waitForLine } from './processes.js';
+import type { Progress } from './progress.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -73,4 +74,25 @@ async function request(child: ChildProcess, line: string, answer: RegExp, output
   const answered = waitForLine(child, answer, 60_000, output);
   child.stdin?.write(`${line}\n`);
   await answered;
+}
+
+/** Starts several servers at once, on one progress line; stops those that started if one fails. */
+export async function startBenchServers(progress: Progress, label: string, servers: Array<BenchServerOptions & { name: string }>): Promise<BenchServer[]> {
+  const line = progress.phase(label);
+  const started = await Promise.allSettled(servers.map(({ name: _name, ...options }) => startBenchServer({ logLevel: 'warn', ...options })));
+  const ok = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    await Promise.all(ok.map((server) => server.stop()));
+    line.fail(failed.reason);
+    throw failed.reason;
+  }
+  line.done(ok.map((server, i) => `${servers[i]!.name} ${Math.round(server.startMs)} ms`).join(', '));
+  return ok;
+}
+
+export async function stopBenchServers(progress: Progress, label: string, servers: readonly BenchServer[]): Promise<void> {
+  const line = progress.phase(label);
+  const codes = await Promise.all(servers.map((server) => server.stop()));
+  line.done(`exit ${codes.join(', ')}`);
 }

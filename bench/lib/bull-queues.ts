@@ -1,8 +1,10 @@
-// BullMQ on Redis, as the bench drives it from outside: a raw Queue + Worker
-// baseline, a handle on a Taskyard queue to pause and resume it, and cleanup of
-// a run's keys. (The "only src/engine imports bullmq" rule covers src/, not bench/.)
+// BullMQ as the bench drives it from outside: a raw Queue + Worker baseline (on
+// Redis, PostgreSQL or an in-process PGlite) and cleanup of a run's keys. (The "only src/engine
+// imports bullmq" rule covers src/, not bench/.)
 import { Redis } from 'ioredis';
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import pg from 'pg';
+import { createPostgresBackend, Queue, runMigrations, Worker, type ConnectionOptions, type PgPool } from 'bullmq';
+import { PglitePool } from '../../src/engine/pglite-pool.js';
 
 /** BullMQ connection settings for a plain redis:// URL (workers need `maxRetriesPerRequest: null`). */
 export function bullConnection(redisUrl: string): ConnectionOptions {
@@ -15,16 +17,6 @@ export function bullConnection(redisUrl: string): ConnectionOptions {
     ...(db ? { db: Number(db) } : {}),
     maxRetriesPerRequest: null,
   };
-}
-
-/**
- * A Taskyard queue on Redis, reached with BullMQ directly. Taskyard's engine puts
- * its prefix in a hash tag (`{prefix}`); this mirrors that.
- */
-export function taskyardQueue(redisUrl: string, prefix: string, name: string): Queue {
-  const queue = new Queue(name, { connection: bullConnection(redisUrl), prefix: `{${prefix}}` });
-  queue.on('error', () => undefined);
-  return queue;
 }
 
 export interface RawBatch {
@@ -40,6 +32,18 @@ export interface RawBatch {
  * The baseline: a plain BullMQ Queue and Worker in this process, a no-op
  * processor, the same job options Taskyard uses (removeOnComplete/-Fail).
  */
+/** Where a raw BullMQ baseline keeps its queue. */
+export type RawTarget =
+  | { kind: 'redis'; url: string; prefix: string }
+  /** BullMQ's PostgreSQL backend, its tables in `schema` (made here, dropped by the caller). */
+  | { kind: 'postgres'; url: string; schema: string }
+  /** BullMQ's PostgreSQL backend on a PGlite in this process, as Taskyard's embedded mode runs it. */
+  | { kind: 'pglite'; dataDir: string };
+
+// Each class of BullMQ is generic over its backend; the bench needs only one shape of each.
+type AnyQueue = Pick<Queue, 'pause' | 'resume' | 'addBulk' | 'obliterate' | 'close' | 'on'>;
+type AnyWorker = Pick<Worker, 'close' | 'on'>;
+
 export class RawBullmq {
   private finished = 0;
   private completed = 0;
@@ -47,8 +51,9 @@ export class RawBullmq {
   private goal: { finished: number; resolve: () => void } | undefined;
 
   private constructor(
-    private readonly queue: Queue,
-    private readonly worker: Worker,
+    private readonly queue: AnyQueue,
+    private readonly worker: AnyWorker,
+    private readonly release: () => Promise<void> = async () => undefined,
   ) {
     worker.on('completed', () => this.count(true));
     worker.on('failed', () => this.count(false));
@@ -56,11 +61,35 @@ export class RawBullmq {
     queue.on('error', () => undefined);
   }
 
-  static open(redisUrl: string, prefix: string, concurrency: number): RawBullmq {
-    const connection = bullConnection(redisUrl);
-    const queue = new Queue('noop', { connection, prefix });
-    const worker = new Worker('noop', async () => undefined, { connection, prefix, concurrency, autorun: true });
-    return new RawBullmq(queue, worker);
+  static async open(target: RawTarget, concurrency: number): Promise<RawBullmq> {
+    const processor = async (): Promise<undefined> => undefined;
+    if (target.kind === 'redis') {
+      const connection = bullConnection(target.url);
+      const queue = new Queue('noop', { connection, prefix: target.prefix });
+      const worker = new Worker('noop', processor, { connection, prefix: target.prefix, concurrency, autorun: true });
+      return new RawBullmq(queue, worker);
+    }
+    if (target.kind === 'postgres') {
+      // As src/engine does: migrate once, then a small pool per queue and worker (the schema comes only from a config object).
+      const migrator = new pg.Pool({ connectionString: target.url, max: 1 });
+      try {
+        await migrate(migrator as unknown as PgPool, target.schema);
+      } finally {
+        await migrator.end();
+      }
+      const connection = { connectionString: target.url, schema: target.schema, max: 5, keepAlive: true } as never;
+      const queue = new Queue('noop', { connection }, createPostgresBackend) as unknown as AnyQueue;
+      const worker = new Worker('noop', processor, { connection, concurrency, autorun: true }, createPostgresBackend) as unknown as AnyWorker;
+      return new RawBullmq(queue, worker);
+    }
+    // PGlite: one in-process session, BullMQ's unqualified names found through search_path (src/open-storage.ts).
+    const schema = 'bullmq';
+    const pool = await PglitePool.open({ dataDir: target.dataDir, searchPath: [schema] });
+    await migrate(pool as unknown as PgPool, schema);
+    const connection = pool as never;
+    const queue = new Queue('noop', { connection }, createPostgresBackend) as unknown as AnyQueue;
+    const worker = new Worker('noop', processor, { connection, concurrency, autorun: true }, createPostgresBackend) as unknown as AnyWorker;
+    return new RawBullmq(queue, worker, () => pool.end());
   }
 
   private count(completed: boolean): void {
@@ -108,6 +137,16 @@ export class RawBullmq {
     await this.worker.close(true);
     await this.queue.obliterate({ force: true }).catch(() => undefined);
     await this.queue.close();
+    await this.release();
+  }
+}
+
+async function migrate(pool: PgPool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await runMigrations(client, schema);
+  } finally {
+    client.release();
   }
 }
 

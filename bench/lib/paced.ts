@@ -6,7 +6,23 @@ import type { LoadResult } from './load.js';
 import type { PhaseLine } from './progress.js';
 import { summarize } from './stats.js';
 
-export async function pacedLoad(spec: { url: string; body: unknown; rate: number; durationS: number }, line: PhaseLine): Promise<LoadResult> {
+export interface PacedSpec {
+  url: string;
+  body: unknown;
+  rate: number;
+  durationS: number;
+  /** Called with each 2xx answer's body as it arrives (performance.now() at `answeredAt`). */
+  onAccepted?: (body: string, answeredAt: number) => void;
+}
+
+export interface PacedResult extends LoadResult {
+  /** First send → last send: arrivals per second = requests / sendS. */
+  sendS: number;
+  /** How late the latest send was against its schedule (the harness's event loop falling behind), ms. */
+  maxLagMs: number;
+}
+
+export async function pacedLoad(spec: PacedSpec, line: PhaseLine): Promise<PacedResult> {
   const body = JSON.stringify(spec.body);
   const total = Math.round(spec.rate * spec.durationS);
   const intervalMs = 1000 / spec.rate;
@@ -16,18 +32,25 @@ export async function pacedLoad(spec: { url: string; body: unknown; rate: number
   let errors = 0;
   const inFlight: Array<Promise<void>> = [];
   const t0 = performance.now();
+  let lastSent = t0;
+  let maxLagMs = 0;
   for (let i = 0; i < total; i++) {
     const due = t0 + i * intervalMs;
     const wait = due - performance.now();
     if (wait > 1) await sleep(wait);
     const sent = performance.now();
+    lastSent = sent;
+    maxLagMs = Math.max(maxLagMs, sent - due);
     inFlight.push(
       fetch(spec.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(30_000) }).then(
         async (response) => {
-          await response.arrayBuffer();
-          latencies.push(performance.now() - sent);
-          if (response.status >= 200 && response.status < 300) ok++;
-          else non2xx++;
+          const text = await response.text();
+          const answeredAt = performance.now();
+          latencies.push(answeredAt - sent);
+          if (response.status >= 200 && response.status < 300) {
+            ok++;
+            spec.onAccepted?.(text, answeredAt);
+          } else non2xx++;
         },
         () => {
           errors++;
@@ -47,6 +70,8 @@ export async function pacedLoad(spec: { url: string; body: unknown; rate: number
     errors,
     timeouts: 0,
     durationS,
+    sendS: (lastSent - t0) / 1000,
+    maxLagMs,
     okPerS: ok / durationS,
     latencyMs: {
       p50: Math.round(latency.p50 * 10) / 10,

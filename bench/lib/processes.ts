@@ -175,3 +175,24 @@ export async function waitForQuiet(
     options.onWait?.(cores, waitedS);
   }
 }
+
+/** waitForQuiet for at most `maxS` (nothing when 0), reporting the wait on `update`. */
+export async function quietFor(maxS: number, exclude: readonly number[], update: (text: string) => void): Promise<void> {
+  if (maxS <= 0) return;
+  await waitForQuiet(exclude, {
+    maxS,
+    onWait: (cores, waitedS) => update(`waiting for the machine to be quiet: others use ${cores.toFixed(2)} cores (${waitedS.toFixed(0)}/${maxS} s)`),
+  });
+}
+
+/** Waits (at most `maxS`) until the process uses less than a tenth of a core over a second. */
+export async function settle(pid: number, maxS: number, update: (cores: number) => void): Promise<void> {
+  const t0 = performance.now();
+  while ((performance.now() - t0) / 1000 < maxS) {
+    const cpu0 = cpuSeconds(pid);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const cores = cpuSeconds(pid) - cpu0;
+    if (!(cores >= 0.1)) return;
+    update(cores);
+  }
+}
