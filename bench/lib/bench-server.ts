@@ -74,3 +74,36 @@ async function request(child: ChildProcess, line: string, answer: RegExp, output
   child.stdin?.write(`${line}\n`);
   await answered;
 }
+
+/** An API process, and its worker process when they run apart. */
+export interface ServerPair {
+  api: BenchServer;
+  worker: BenchServer | undefined;
+  /** The processes whose CPU is the system under test's (for waitForQuiet). */
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+/**
+ * On PGlite one process does everything (the database lives in it); on
+ * PostgreSQL or Redis the worker runs apart, so the API process's CPU and
+ * memory are those of serving clients, not of running the task.
+ */
+export async function startApiAndWorker(common: BenchServerOptions, apart: boolean, apiOnly: BenchServerOptions = {}): Promise<ServerPair> {
+  const worker = apart ? await startBenchServer({ ...common, role: 'worker' }) : undefined;
+  try {
+    const api = await startBenchServer({ ...common, ...apiOnly, role: apart ? 'api' : 'all' });
+    return {
+      api,
+      worker,
+      pids: [api.pid, ...(worker ? [worker.pid] : [])],
+      stop: async () => {
+        await api.stop();
+        await worker?.stop();
+      },
+    };
+  } catch (error) {
+    await worker?.stop();
+    throw error;
+  }
+}
