@@ -40,8 +40,10 @@ export type FanoutReport =
   | ({ type: 'ready' } & FanoutCounts)
   | ({
       type: 'result';
-      /** Partials some client did not receive (updates × clients − delivered). */
+      /** Partials a client did not receive though it received a later one: lost (events arrive in order). */
       missed: number;
+      /** Partials after a client's last one received: not there yet when the run ended (all 0 when every client completed). */
+      late: number;
       /** Connections (SSE requests or WS sockets) made: more than clients means some were resumed. */
       connections: number;
       errors: string[];
@@ -60,12 +62,15 @@ const counts: FanoutCounts = { clients: config.clients, ready: 0, completed: 0, 
 const errors: string[] = [];
 let connections = 0;
 let lastReceivedAt = 0;
+/** Each client's partials received (1 at index i), for the gaps at the end. */
+const seenBy: Uint8Array[] = [];
 
 const report = (message: FanoutReport): void => void process.stdout.write(`FANOUT ${JSON.stringify(message)}\n`);
 
 /** One client: every partial's i marked once; its first event frees its connect slot. */
 async function client(onFirst: () => void): Promise<void> {
   const seen = new Uint8Array(config.updates + 1);
+  seenBy.push(seen);
   let first = true;
   const onEvent = (event: LiveEvent, receivedAt: number): void => {
     if (first) {
@@ -131,8 +136,17 @@ lines.on('line', (line) => {
 
 const finish = (): void => {
   clearInterval(ticker);
-  const missed = config.updates * config.clients - counts.delivered;
-  report({ type: 'result', ...counts, missed, connections, errors, lastReceivedAt, latency: latency.toJSON() });
+  let missed = 0;
+  let late = 0;
+  for (const seen of seenBy) {
+    const last = seen.lastIndexOf(1);
+    const received = seen.reduce((n, v) => n + v, 0);
+    late += config.updates - Math.max(0, last);
+    missed += Math.max(0, last) - received;
+  }
+  // Clients that never started (a stop while connecting) received nothing: late, all of it.
+  late += (config.clients - seenBy.length) * config.updates;
+  report({ type: 'result', ...counts, missed, late, connections, errors, lastReceivedAt, latency: latency.toJSON() });
   agent.destroy();
 };
 // Alive until told (stdin closes, or SIGTERM), so the harness can still read this process's CPU time.
