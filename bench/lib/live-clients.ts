@@ -68,7 +68,7 @@ export async function followSse(baseUrl: string, jobId: string, options: SseFoll
       const receivedAt = Date.now();
       if (message.event === 'resume') return;
       const event: LiveEvent = { seq: Number(message.id), type: message.event === 'job-error' ? 'error' : (message.event ?? 'message'), data: JSON.parse(message.data) };
-      lastId = event.seq;
+      if (message.id) lastId = event.seq;
       if (isTerminal(event)) ended = true;
       options.onEvent(event, receivedAt);
     },
