@@ -6,7 +6,8 @@
 // Prints `TASKYARD_BENCH_URL <url>` once ready. Stops on SIGTERM/SIGINT. Reads
 // commands on stdin: `profile-start`, then `profile-stop <file>` writes a V8 CPU
 // profile of the main thread (where PGlite, BullMQ and Fastify run) and answers
-// `profile-written <file>`; `cpu` answers `cpu-usage <user µs> <system µs>`.
+// `profile-written <file>`; `cpu` answers `cpu-usage <user µs> <system µs>`; `memory`
+// collects garbage, then answers `memory-usage <rss> <heapUsed> <external>` (bytes).
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { createInterface } from 'node:readline';
@@ -50,6 +51,14 @@ async function command(line: string): Promise<void> {
     // CPU time of this whole process (all threads), in microseconds.
     const { user, system } = process.cpuUsage();
     process.stdout.write(`cpu-usage ${user} ${system}\n`);
+  } else if (line === 'memory') {
+    // A full GC first (through the inspector: no --expose-gc needed), so the heap holds only what is live.
+    const gc = new Session();
+    gc.connect();
+    await gc.post('HeapProfiler.collectGarbage');
+    gc.disconnect();
+    const { rss, heapUsed, external } = process.memoryUsage();
+    process.stdout.write(`memory-usage ${rss} ${heapUsed} ${external}\n`);
   } else if (line === 'profile-start') {
     session = new Session();
     session.connect();

@@ -37,6 +37,8 @@ export interface BenchServer {
   profileStop(file: string): Promise<void>;
   /** The server process's CPU time so far (all its threads), in µs. */
   cpuUsage(): Promise<{ user: number; system: number }>;
+  /** After a full garbage collection: resident memory, and the JS heap in use plus memory outside it (Buffers), in bytes. */
+  memory(): Promise<{ rss: number; heapUsed: number; external: number }>;
   /** SIGTERM, graceful; resolves with the exit code. */
   stop(): Promise<number | null>;
   output(): string;
@@ -53,13 +55,15 @@ export async function startBenchServer(options: BenchServerOptions): Promise<Ben
       url: match[1]!,
       pid: child.pid!,
       startMs,
-      profileStart: () => request(child, 'profile-start', /^profile-started$/m, output),
-      profileStop: (file) => request(child, `profile-stop ${file}`, /^profile-written /m, output),
+      profileStart: async () => void (await request(child, 'profile-start', /^profile-started$/m, output)),
+      profileStop: async (file) => void (await request(child, `profile-stop ${file}`, /^profile-written /m, output)),
       cpuUsage: async () => {
-        const answered = waitForLine(child, /^cpu-usage (\d+) (\d+)$/m, 10_000, output);
-        child.stdin?.write('cpu\n');
-        const match = await answered;
+        const match = await request(child, 'cpu', /^cpu-usage (\d+) (\d+)$/m, output, 10_000);
         return { user: Number(match[1]), system: Number(match[2]) };
+      },
+      memory: async () => {
+        const match = await request(child, 'memory', /^memory-usage (\d+) (\d+) (\d+)$/m, output);
+        return { rss: Number(match[1]), heapUsed: Number(match[2]), external: Number(match[3]) };
       },
       stop: () => terminate(child),
       output,
@@ -70,10 +74,44 @@ export async function startBenchServer(options: BenchServerOptions): Promise<Ben
   }
 }
 
-async function request(child: ChildProcess, line: string, answer: RegExp, output: () => string): Promise<void> {
-  const answered = waitForLine(child, answer, 60_000, output);
+/** Writes a command to the server's stdin; resolves with its answer. */
+function request(child: ChildProcess, line: string, answer: RegExp, output: () => string, timeoutMs = 60_000): Promise<RegExpExecArray> {
+  const answered = waitForLine(child, answer, timeoutMs, output);
   child.stdin?.write(`${line}\n`);
-  await answered;
+  return answered;
+}
+
+/** An API process, and its worker process when they run apart. */
+export interface ServerPair {
+  api: BenchServer;
+  worker: BenchServer | undefined;
+  /** The processes whose CPU is the system under test's (for waitForQuiet). */
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+/**
+ * On PGlite one process does everything (the database lives in it); on
+ * PostgreSQL or Redis the worker runs apart, so the API process's CPU and
+ * memory are those of serving clients, not of running the task.
+ */
+export async function startApiAndWorker(common: BenchServerOptions, apart: boolean, apiOnly: BenchServerOptions = {}): Promise<ServerPair> {
+  const worker = apart ? await startBenchServer({ ...common, role: 'worker' }) : undefined;
+  try {
+    const api = await startBenchServer({ ...common, ...apiOnly, role: apart ? 'api' : 'all' });
+    return {
+      api,
+      worker,
+      pids: [api.pid, ...(worker ? [worker.pid] : [])],
+      stop: async () => {
+        await api.stop();
+        await worker?.stop();
+      },
+    };
+  } catch (error) {
+    await worker?.stop();
+    throw error;
+  }
 }
 
 /** Starts several servers at once, on one progress line; stops those that started if one fails. */

@@ -1,6 +1,7 @@
 // Reads a V8 .cpuprofile and says where the time went: the top frames by self
 // time, and self time grouped by who owns the code (PGlite's WASM, BullMQ, Fastify…).
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -91,4 +92,12 @@ export async function summarizeProfile(file: string, top = 15): Promise<ProfileS
       .sort((a, b) => b[1] - a[1])
       .map(([owner, us]) => ({ owner, selfMs: Math.round(us / 1000), percent: pct(us) })),
   };
+}
+
+/** Prints a profile's summary under the phase lines: busy share, owners, then the top frames. */
+export async function noteProfile(progress: { note(text: string): void }, label: string, file: string, top = 12): Promise<ProfileSummary> {
+  const profile = await summarizeProfile(file, top);
+  progress.note(`${label} ${path.basename(file)}: busy ${profile.busyPercent}% — ${profile.byOwner.map((o) => `${o.owner} ${o.percent}%`).join(', ')}`);
+  for (const frame of profile.topFrames) progress.note(`    ${String(frame.percent).padStart(5)}%  ${frame.frame}`);
+  return profile;
 }

@@ -23,6 +23,13 @@ async function getJson<T>(url: string): Promise<T> {
 
 const ms = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
 
+/** POSTs a job of `task`; resolves with its id once the API answered 202. */
+export async function submitJob(base: string, task: string, input: unknown): Promise<string> {
+  const res = await fetch(`${base}/v1/tasks/${task}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input }) });
+  if (res.status !== 202) throw new Error(`enqueue of ${task} answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
 /** The newest job id of a task ('' if none): jobs created later have greater ids (UUIDv7). */
 export async function newestJobId(base: string, task: string): Promise<string> {
   const page = await getJson<JobsPage>(`${base}/v1/jobs?task=${encodeURIComponent(task)}&limit=1`);

@@ -27,15 +27,21 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** Peak resident memory of a process in MiB (VmHWM); NaN off Linux. */
-export function peakRssMiB(pid: number): number {
+/** A `Vm…: <n> kB` line of /proc/<pid>/status, in MiB; NaN off Linux. */
+function statusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
-    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) / 1024 : Number.NaN;
   } catch {
     return Number.NaN;
   }
 }
+
+/** Peak resident memory of a process in MiB (VmHWM); NaN off Linux. */
+export const peakRssMiB = (pid: number): number => statusMiB(pid, 'VmHWM');
+
+/** Resident memory of a process now, in MiB (VmRSS); NaN off Linux. */
+export const rssMiB = (pid: number): number => statusMiB(pid, 'VmRSS');
 
 /** CPU seconds the whole machine has been busy (every process, every core); NaN off Linux. */
 export function machineCpuSeconds(): number {

@@ -32,3 +32,10 @@ export interface Scenario {
   usage?: string[];
   run(context: ScenarioContext): Promise<ScenarioResult>;
 }
+
+/** A flag's number, or `fallback` when it is not given; throws (naming the flag) unless it is > 0. */
+export function positiveFlag(values: OptionValues, name: string, fallback: number): number {
+  const n = values[name] === undefined ? fallback : Number(values[name]);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+}

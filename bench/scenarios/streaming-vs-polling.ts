@@ -8,13 +8,14 @@ import type { Socket } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createParser } from 'eventsource-parser';
 import { isTerminalEvent, type JobEvent } from '../../src/events/types.js';
-import { summarizeProfile } from '../lib/cpu-profile.js';
-import { startBenchServer, type BenchServer } from '../lib/bench-server.js';
+import { startApiAndWorker } from '../lib/bench-server.js';
+import { noteProfile } from '../lib/cpu-profile.js';
+import { submitJob } from '../lib/jobs-api.js';
+import { followSse, httpGet } from '../lib/live-clients.js';
 import { CpuMeter, waitForQuiet } from '../lib/processes.js';
 import type { Progress } from '../lib/progress.js';
-import type { OptionValues, Scenario } from '../lib/scenario.js';
+import { positiveFlag, type OptionValues, type Scenario } from '../lib/scenario.js';
 import { round, summarize, type Summary } from '../lib/stats.js';
 import { withStorage } from '../lib/storage.js';
 import type { Table } from '../lib/table.js';
@@ -39,11 +40,7 @@ interface Settings {
 }
 
 function settings(quick: boolean, values: OptionValues): Settings {
-  const positive = (name: string, fallback: number): number => {
-    const n = values[name] === undefined ? fallback : Number(values[name]);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
-    return n;
-  };
+  const positive = (name: string, fallback: number): number => positiveFlag(values, name, fallback);
   const backend = String(values.backend ?? 'postgres');
   if (!(BACKENDS as readonly string[]).includes(backend)) throw new Error(`--backend: one of ${BACKENDS.join(', ')}`);
   return {
@@ -75,36 +72,23 @@ function record(watch: Watch, data: unknown, receivedAt: number): void {
 
 /** One GET on the client's own keep-alive agent; its socket is kept to count bytes on the wire. */
 function get(watch: Watch, url: string, headers: Record<string, string>, onText: (text: string) => void): Promise<void> {
-  watch.requests++;
-  return new Promise((resolve, reject) => {
-    const request = http.get(url, { agent: watch.agent, headers }, (res) => {
-      if (res.statusCode !== 200) reject(new Error(`GET ${url} answered ${res.statusCode}`));
-      res.setEncoding('utf8');
-      res.on('data', onText);
-      res.on('end', resolve);
-      res.on('error', reject);
-    });
-    request.on('socket', (socket) => watch.sockets.add(socket));
-    request.on('error', reject);
-  });
+  return httpGet(url, { agent: watch.agent, headers, onRequest: countRequest(watch) }, onText);
 }
+
+const countRequest = (watch: Watch) => (request: http.ClientRequest): void => {
+  watch.requests++;
+  request.on('socket', (socket) => watch.sockets.add(socket));
+};
 
 /** SSE: one request; reconnects with Last-Event-ID if the server closes early (a `resume` frame). */
 async function watchSse(base: string, jobId: string, watch: Watch): Promise<void> {
-  let lastId = 0;
-  let ended = false;
-  const parser = createParser({
-    onEvent: (message) => {
-      const receivedAt = Date.now();
-      if (message.id) lastId = Number(message.id);
-      if (message.event === 'partial') record(watch, JSON.parse(message.data), receivedAt);
-      else if (message.event === 'status' && isTerminalEvent({ type: 'status', data: JSON.parse(message.data) })) ended = true;
+  await followSse(base, jobId, {
+    agent: watch.agent,
+    onRequest: countRequest(watch),
+    onEvent: (event, receivedAt) => {
+      if (event.type === 'partial') record(watch, event.data, receivedAt);
     },
   });
-  while (!ended) {
-    parser.reset();
-    await get(watch, `${base}/v1/jobs/${jobId}/events`, { accept: 'text/event-stream', 'last-event-id': String(lastId) }, (text) => parser.feed(text));
-  }
 }
 
 /** Polling: a request every `intervalMs` (start to start) for the events after the last seq. */
@@ -144,9 +128,7 @@ interface ModeRun {
 
 /** Submits a ticker job and has `clients` clients follow it in `mode`; resolves when all have the final event. */
 async function follow(base: string, mode: Mode, clients: number, input: object, s: Settings): Promise<Watch[]> {
-  const res = await fetch(`${base}/v1/tasks/bench-ticker/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input }) });
-  if (res.status !== 202) throw new Error(`enqueue answered ${res.status}: ${await res.text()}`);
-  const { id } = (await res.json()) as { id: string };
+  const id = await submitJob(base, 'bench-ticker', input);
   const watches = Array.from({ length: clients }, (): Watch => ({ latencyMs: new Map(), duplicates: 0, requests: 0, agent: new http.Agent({ keepAlive: true, maxSockets: 1 }), sockets: new Set() }));
   // Independent clients do not poll in step: their first polls are spread over one interval.
   await Promise.all(watches.map((w, k) => (mode === 'sse' ? watchSse(base, id, w) : watchPolling(base, id, w, s.intervalMs, (k * s.intervalMs) / clients))));
@@ -160,17 +142,16 @@ async function runRound(mode: Mode, roundNo: number, s: Settings, progress: Prog
     const starting = progress.phase(`${tag} starting fresh ${s.backend === 'pglite' ? 'server' : 'API and worker processes'}`);
     const common = { ...storage, builtins: false, tasks: [TICKER], logLevel: 'warn' };
     // Apart, so the API's CPU is the cost of delivering events, not of producing them.
-    const worker = s.backend === 'pglite' ? undefined : await startBenchServer({ ...common, role: 'worker' });
-    let api: BenchServer | undefined;
+    const servers = await startApiAndWorker(common, s.backend !== 'pglite', { recipes: ['streaming'] });
+    const { api, worker } = servers;
     try {
-      api = await startBenchServer({ ...common, role: s.backend === 'pglite' ? 'all' : 'api', recipes: ['streaming'] });
       starting.done(api.url);
       // Hot paths compiled and pools filled before measuring: a first job costs up to twice as much.
       const warm = progress.phase(`${tag} warm-up job`);
       await follow(api.url, mode, s.clients, { updates: 100, rate: 50 }, s);
       warm.done();
       const measuring = progress.phase(`${tag} ${s.clients} clients, ${s.updates} updates at ${s.rate}/s${mode === 'polling' ? `, polling every ${s.intervalMs} ms` : ''}`);
-      if (s.waitQuietS > 0) await waitForQuiet([api.pid, ...(worker ? [worker.pid] : [])], { maxS: s.waitQuietS, onWait: (cores) => measuring.update(`waiting for a quiet machine (others use ${cores.toFixed(2)} cores)`) });
+      if (s.waitQuietS > 0) await waitForQuiet(servers.pids, { maxS: s.waitQuietS, onWait: (cores) => measuring.update(`waiting for a quiet machine (others use ${cores.toFixed(2)} cores)`) });
       const meter = new CpuMeter(api.pid);
       const [api0, worker0] = await Promise.all([api.cpuUsage(), worker?.cpuUsage()]);
       meter.start();
@@ -180,9 +161,7 @@ async function runRound(mode: Mode, roundNo: number, s: Settings, progress: Prog
       if (s.profileDir) {
         const file = path.join(s.profileDir, `streaming-${mode}-${s.backend}-${roundNo}.cpuprofile`);
         await api.profileStop(file);
-        const profile = await summarizeProfile(file, 12);
-        progress.note(`${tag} API profile ${path.basename(file)}: busy ${profile.busyPercent}% — ${profile.byOwner.map((o) => `${o.owner} ${o.percent}%`).join(', ')}`);
-        for (const frame of profile.topFrames) progress.note(`    ${String(frame.percent).padStart(5)}%  ${frame.frame}`);
+        await noteProfile(progress, `${tag} API profile`, file);
       }
       const others = meter.stop().others;
       const cpuMs = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number => (b.user + b.system - a.user - a.system) / 1000;
@@ -206,8 +185,7 @@ async function runRound(mode: Mode, roundNo: number, s: Settings, progress: Prog
       measuring.done(`${delivered} updates delivered, ${run.requests} requests, ${run.apiCpuMs} ms API CPU`);
       return run;
     } finally {
-      await api?.stop();
-      await worker?.stop();
+      await servers.stop();
     }
   });
 }
