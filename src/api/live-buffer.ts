@@ -39,6 +39,30 @@ interface Waiting {
   event?: JobEvent;
 }
 
+/** A stream that can hold its writes back and send them as one (net.Socket, http.ServerResponse). */
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+/**
+ * Writes handed to `stream` within one tick leave as one: the events a single
+ * read of notifications brings (often several) reach each client in one
+ * system call, not one per frame.
+ */
+export function corkedPerTick(stream: Corkable | undefined): () => void {
+  let corked = false;
+  return () => {
+    if (corked || !stream) return;
+    corked = true;
+    stream.cork();
+    process.nextTick(() => {
+      corked = false;
+      stream.uncork();
+    });
+  };
+}
+
 /**
  * Encodes each event once, however many clients watch it: a live event reaches
  * every watcher as the same object, so its frame is kept beside it (weakly,

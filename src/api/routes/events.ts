@@ -5,7 +5,7 @@ import { isTerminalEvent, isTerminalStatus, type JobEvent } from '../../events/t
 import type { ApiDeps } from '../deps.js';
 import { followJob } from '../follow-job.js';
 import { errorSchema } from '../job-view.js';
-import { encodedOnce, LiveBuffer } from '../live-buffer.js';
+import { corkedPerTick, encodedOnce, LiveBuffer } from '../live-buffer.js';
 import { parseOr400 } from '../../validate.js';
 import { findJob } from '../find-job.js';
 import type { Job } from '../../history/jobs.js';
@@ -105,6 +105,7 @@ function streamSse(reply: FastifyReply, deps: ApiDeps, job: Job, after: number, 
     return;
   }
   deps.metrics?.connectionOpened('sse');
+  const cork = corkedPerTick(res);
   const traced = traceDelivery(() => deps.engine.traceOf(job.queue, jobId), { 'taskyard.job.id': jobId, 'taskyard.transport': 'sse' });
   let closed = false;
   const close = (): void => {
@@ -123,7 +124,13 @@ function streamSse(reply: FastifyReply, deps: ApiDeps, job: Job, after: number, 
     res.once('finish', () => clearTimeout(linger));
   };
   const buffer = new LiveBuffer({
-    sink: { bufferedBytes: () => res.writableLength, write: (frame, sent) => res.write(frame, () => sent()) },
+    sink: {
+      bufferedBytes: () => res.writableLength,
+      write: (frame, sent) => {
+        cork();
+        res.write(frame, () => sent());
+      },
+    },
     hardLimitBytes: SSE_HARD_LIMIT_BYTES,
     encode: sseFrame,
     onSent: (event) => {

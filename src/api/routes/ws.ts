@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { isTerminalEvent } from '../../events/types.js';
 import type { ApiDeps } from '../deps.js';
 import { followJob, type FollowedJob } from '../follow-job.js';
 import { errorBody } from '../http-errors.js';
-import { encodedOnce, LiveBuffer } from '../live-buffer.js';
+import { corkedPerTick, encodedOnce, LiveBuffer } from '../live-buffer.js';
 import { fieldErrors } from '../../validate.js';
 import { traceDelivery, type DeliveryTrace } from '../../observability/delivery-tracing.js';
 
@@ -39,6 +40,8 @@ const ClientMessage = z.union([
 export function wsRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/ws', { websocket: true, schema: { summary: 'WebSocket: subscribe to many jobs over one socket', tags: ['events'] } }, (socket: WebSocket) => {
     deps.metrics?.connectionOpened('ws');
+    // ws writes each message to its TCP socket (ws keeps it as `_socket`): held back within a tick, they leave together.
+    const cork = corkedPerTick((socket as unknown as { _socket?: Socket })._socket);
     const subscriptions = new Map<string, Subscription>();
     const stopAll = (): void => {
       for (const subscription of subscriptions.values()) {
@@ -56,7 +59,10 @@ export function wsRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const buffer = new LiveBuffer({
       sink: {
         bufferedBytes: () => socket.bufferedAmount,
-        write: (frame, sent) => socket.send(frame, () => sent()),
+        write: (frame, sent) => {
+          cork();
+          socket.send(frame, () => sent());
+        },
       },
       hardLimitBytes: WS_HARD_LIMIT_BYTES,
       encode: wsFrame,
