@@ -41,7 +41,8 @@ function workerOptions(command: Command): Command {
     .addOption(new Option('--shutdown-grace <ms>', 'on SIGTERM, time running jobs get to finish (default 10000)').argParser(int('shutdown-grace')));
 }
 
-export async function main(argv: string[]): Promise<void> {
+/** The `taskyard` commands and their flags (built, not run: the tests read them too). */
+export function buildProgram(): Command {
   const program = new Command('taskyard').description('Typed background jobs with live progress, for TypeScript').showHelpAfterError();
   workerOptions(httpOptions(serverOptions(program.command('start').description('API and worker in one process (the default way to run)')))).action((flags: Flags) =>
     run('all', flags),
@@ -53,8 +54,12 @@ export async function main(argv: string[]): Promise<void> {
     run('worker', flags),
   );
   inspectCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
   try {
-    await program.parseAsync(argv);
+    await buildProgram().parseAsync(argv);
   } catch (error) {
     if (error instanceof TaskyardError) process.stderr.write(`taskyard: ${error.message}\n`);
     else process.stderr.write(`taskyard: ${error instanceof Error ? error.message : String(error)}\n`);
