@@ -13,9 +13,9 @@ const VIEWS: ReadonlyArray<readonly [ViewName, string]> = [
   ['workers', 'worker processes: host, pid, queues, concurrency, jobs in hand, last heartbeat, alive'],
 ];
 
-const minutes = (value: string): number => {
-  const n = int('minutes')(value);
-  if (n < 1 || n > 1440) throw new InvalidArgumentError('minutes must be 1 to 1440');
+const between = (name: string, min: number, max: number) => (value: string): number => {
+  const n = int(name)(value);
+  if (n < min || n > max) throw new InvalidArgumentError(`${name} must be ${min} to ${max}`);
   return n;
 };
 
@@ -29,8 +29,8 @@ export function inspectCommand(program: Command): void {
       .description(description)
       .addOption(new Option('--url <url>', 'the Taskyard API').env('TASKYARD_URL').default(DEFAULT_URL))
       .addOption(new Option('--json', 'print JSON instead of a table'))
-      .addOption(new Option('--timeout <ms>', 'give up on an API that does not answer within this long').argParser(int('timeout')).default(10_000));
-    if (view === 'stats') command.addOption(new Option('--minutes <n>', 'rates are averages over the last n minutes (1-1440)').argParser(minutes).default(15));
+      .addOption(new Option('--timeout <ms>', 'give up on an API that does not answer within this long').argParser(between('timeout', 1, 3_600_000)).default(10_000));
+    if (view === 'stats') command.addOption(new Option('--minutes <n>', 'rates are averages over the last n minutes (1-1440)').argParser(between('minutes', 1, 1440)).default(15));
     command.action(async (options: InspectOptions) => (await import('./views.js')).inspect(view, options));
   }
 }
