@@ -1,39 +1,12 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { TaskyardError } from '../errors.js';
-import { redactRedisUrl } from '../engine/redis-connection.js';
-import { RECIPE_NAMES } from '../recipes/load-recipes.js';
-import { createTaskyard, type Role, type TaskyardOptions } from '../taskyard.js';
+import { RECIPE_NAMES } from '../recipes/recipe-names.js';
+import { int, list } from './arg-parsers.js';
+import { inspectCommand } from './inspect/command.js';
+import type { Flags, Role } from './serve.js';
 
-const int = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`);
-  return n;
-};
-const list = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
-
-interface Flags {
-  port?: number;
-  host?: string;
-  dataDir?: string;
-  database?: string;
-  tasks?: string[];
-  queues?: string[];
-  concurrency?: number;
-  builtins?: boolean;
-  logLevel?: string;
-  shutdownGrace?: number;
-  historySchema?: string;
-  engineSchema?: string;
-  redis?: string;
-  redisPrefix?: string;
-  maxWaiting?: number;
-  lockDuration?: number;
-  projectorClaim?: number;
-  maxJobsPerChild?: number;
-  metricsPort?: number;
-  /** A list, or false for --no-recipes. */
-  recipes?: string[] | false;
-}
+// Only the chosen command's code is loaded: `taskyard inspect` never loads the server.
+const run = async (role: Role, flags: Flags): Promise<void> => (await import('./serve.js')).run(role, flags);
 
 function serverOptions(command: Command): Command {
   return command
@@ -69,91 +42,8 @@ function workerOptions(command: Command): Command {
     .addOption(new Option('--shutdown-grace <ms>', 'on SIGTERM, time running jobs get to finish (default 10000)').argParser(int('shutdown-grace')));
 }
 
-async function run(role: Role, flags: Flags): Promise<void> {
-  const options: TaskyardOptions = { role };
-  if (flags.port !== undefined) options.port = flags.port;
-  if (flags.host !== undefined) options.host = flags.host;
-  if (flags.dataDir !== undefined) options.dataDir = flags.dataDir;
-  if (flags.database !== undefined) options.databaseUrl = flags.database;
-  if (flags.tasks !== undefined) options.tasks = flags.tasks;
-  if (flags.queues !== undefined) options.queues = flags.queues;
-  if (flags.concurrency !== undefined) options.concurrency = flags.concurrency;
-  if (flags.builtins === false) options.builtins = false;
-  if (flags.logLevel !== undefined) options.logLevel = flags.logLevel as NonNullable<TaskyardOptions['logLevel']>;
-  if (flags.shutdownGrace !== undefined) options.shutdownGraceMs = flags.shutdownGrace;
-  if (flags.historySchema !== undefined) options.historySchema = flags.historySchema;
-  if (flags.engineSchema !== undefined) options.engineSchema = flags.engineSchema;
-  if (flags.redis !== undefined) options.redisUrl = flags.redis;
-  if (flags.redisPrefix !== undefined) options.redisPrefix = flags.redisPrefix;
-  if (flags.maxWaiting !== undefined) options.maxWaiting = flags.maxWaiting;
-  if (flags.lockDuration !== undefined) options.lockDurationMs = flags.lockDuration;
-  if (flags.projectorClaim !== undefined) options.projectorClaimMs = flags.projectorClaim;
-  if (flags.maxJobsPerChild !== undefined) options.maxJobsPerChild = flags.maxJobsPerChild;
-  if (flags.metricsPort !== undefined) options.metricsPort = flags.metricsPort;
-  // The CLI runs every recipe unless told otherwise (flag, then TASKYARD_RECIPES); the library runs none by default.
-  if (flags.recipes === false) options.recipes = [];
-  else if (flags.recipes !== undefined) options.recipes = flags.recipes;
-  else if (!process.env.TASKYARD_RECIPES) options.recipes = [...RECIPE_NAMES];
-
-  const startedAt = Date.now();
-  // OpenTelemetry when the standard OTEL_* variables ask for it (the SDK is loaded only then).
-  const { startTracingFromEnv } = await import('../observability/tracing.js');
-  const stopTracing = await startTracingFromEnv(`taskyard-${role === 'all' ? 'start' : role}`);
-  const taskyard = createTaskyard(options);
-  let signals = 0;
-  const shutdown = (signal: string): void => {
-    if (++signals > 1) {
-      process.stderr.write(`${signal} again: exiting now\n`);
-      process.exit(130);
-    }
-    process.stderr.write(`${signal}: stopping (running jobs get ${taskyard.config.shutdownGraceMs} ms to finish; ${signal} again to force)\n`);
-    taskyard
-      .stop()
-      .then(() => stopTracing?.())
-      .then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`error while stopping: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-
-  await taskyard.start();
-  const history = taskyard.config.databaseUrl ? `PostgreSQL ${redact(taskyard.config.databaseUrl)}` : `embedded PGlite in ${taskyard.config.dataDir}`;
-  const where = taskyard.config.redisUrl
-    ? `queues and live events on Redis ${redactRedisUrl(taskyard.config.redisUrl)}${role === 'worker' ? '' : `; history in ${history}`}`
-    : history;
-  const tasks = taskyard.registry.all().map((task) => task.name).join(', ');
-  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
-  if (taskyard.url) {
-    process.stdout.write(`\nTaskyard${role === 'api' ? ' API' : ''} is ready at ${taskyard.url}  (${seconds} s)\n`);
-    process.stdout.write(`  storage: ${where}\n  tasks:   ${tasks || '(none)'}\n`);
-    process.stdout.write(`  try:     curl -X POST ${taskyard.url}/v1/tasks/compute-pi/jobs -H 'content-type: application/json' -d '{"input":{"digits":50}}'\n`);
-    process.stdout.write(`  docs:    ${taskyard.url}/docs\n`);
-    for (const recipe of taskyard.recipes) {
-      process.stdout.write(`  recipe:  ${recipe.name.padEnd(10)} ${recipe.tryPath ? `${taskyard.url}${recipe.tryPath}  ` : ''}${recipe.description}\n`);
-    }
-    process.stdout.write('\n');
-  } else {
-    const worker = taskyard.worker;
-    process.stdout.write(`\nTaskyard worker ${process.pid} is running  (${seconds} s)\n  storage: ${where}\n  queues:  ${worker?.queues.join(', ')} × ${worker?.concurrency}\n  tasks:   ${tasks}\n\n`);
-  }
-}
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'postgres://…';
-  }
-}
-
-export async function main(argv: string[]): Promise<void> {
+/** The `taskyard` commands and their flags (built, not run: the tests read them too). */
+export function buildProgram(): Command {
   const program = new Command('taskyard').description('Typed background jobs with live progress, for TypeScript').showHelpAfterError();
   workerOptions(httpOptions(serverOptions(program.command('start').description('API and worker in one process (the default way to run)')))).action((flags: Flags) =>
     run('all', flags),
@@ -164,8 +54,13 @@ export async function main(argv: string[]): Promise<void> {
   workerOptions(serverOptions(program.command('worker').description('a worker only (needs --database or --redis to share work with an API)'))).action((flags: Flags) =>
     run('worker', flags),
   );
+  inspectCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
   try {
-    await program.parseAsync(argv);
+    await buildProgram().parseAsync(argv);
   } catch (error) {
     if (error instanceof TaskyardError) process.stderr.write(`taskyard: ${error.message}\n`);
     else process.stderr.write(`taskyard: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -106,3 +106,23 @@ export interface TaskInfo {
   /** JSON Schema of the task's input. */
   inputSchema: unknown;
 }
+
+/** A queue as `GET /v1/queues` shows it. */
+export interface QueueInfo {
+  name: string;
+  paused: boolean;
+  waiting: number;
+  active: number;
+  delayed: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+}
+
+/** `GET /v1/stats/throughput`: jobs that ended per bucket of time, oldest bucket first. */
+export interface ThroughputInfo {
+  bucketSeconds: number;
+  from: string;
+  to: string;
+  buckets: { at: string; completed: number; failed: number; cancelled: number }[];
+}

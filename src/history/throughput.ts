@@ -22,10 +22,10 @@ const BUCKETS = 60;
 
 /**
  * Jobs that ended per bucket of time over the last `minutes`, from history's
- * `finished_at` (indexed). Buckets are aligned on the clock, so two reads a
- * moment apart agree on the buckets they share.
+ * `finished_at` (indexed), of one queue or of all. Buckets are aligned on the
+ * clock, so two reads a moment apart agree on the buckets they share.
  */
-export async function readThroughput(db: Database, schema: string, minutes: number, now = Date.now()): Promise<Throughput> {
+export async function readThroughput(db: Database, schema: string, minutes: number, queue?: string, now = Date.now()): Promise<Throughput> {
   const bucketMs = Math.max(1, Math.round((minutes * 60) / BUCKETS)) * 1000;
   const to = Math.ceil(now / bucketMs) * bucketMs;
   const from = to - bucketMs * BUCKETS;
@@ -33,8 +33,9 @@ export async function readThroughput(db: Database, schema: string, minutes: numb
     `SELECT floor(extract(epoch FROM finished_at) * 1000 / $3)::bigint AS bucket, status, count(*) AS count
        FROM ${schemaIdent(schema)}.jobs
       WHERE finished_at >= $1 AND finished_at < $2 AND status IN ('completed', 'failed', 'cancelled')
+        AND ($4::text IS NULL OR queue = $4)
       GROUP BY 1, 2`,
-    [new Date(from), new Date(to), bucketMs],
+    [new Date(from), new Date(to), bucketMs, queue ?? null],
   );
   const buckets: ThroughputBucket[] = Array.from({ length: BUCKETS }, (_, i) => ({
     at: new Date(from + i * bucketMs).toISOString(),

@@ -57,6 +57,19 @@ export function traceFields(span: Span | undefined): { trace_id?: string; span_i
   return ids && trace.isSpanContextValid(ids) ? { trace_id: ids.traceId, span_id: ids.spanId } : {};
 }
 
+/** The standard variables that turn tracing on and shape it (the SDK reads more: OTEL_BSP_*, OTEL_TRACES_SAMPLER…). */
+export const OTEL_VARIABLES = [
+  'OTEL_SDK_DISABLED',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_SERVICE_NAME',
+  'OTEL_RESOURCE_ATTRIBUTES',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
+] as const;
+
 const wanted = (env: NodeJS.ProcessEnv): boolean => {
   if (String(env.OTEL_SDK_DISABLED).toLowerCase() === 'true') return false;
   const exporter = env.OTEL_TRACES_EXPORTER?.trim().toLowerCase();

@@ -14,9 +14,12 @@ import { loadTaskModule } from '../tasks/load-tasks.js';
 import type { TaskRegistry } from '../tasks/registry.js';
 import type { Hosts } from '../worker/hosts.js';
 import type { Recipe, RecipeContext } from './recipe.js';
+import { RECIPE_NAMES, type RecipeName } from './recipe-names.js';
+
+export { RECIPE_NAMES };
 
 /** The recipes shipped with Taskyard, loaded on demand. */
-const BUILT_IN: Record<string, () => Promise<Recipe>> = {
+const BUILT_IN: Record<RecipeName, () => Promise<Recipe>> = {
   catalog: async () => (await import('./catalog/recipe.js')).catalog,
   streaming: async () => (await import('./streaming/recipe.js')).streaming,
   pricing: async () => (await import('./pricing/recipe.js')).pricing,
@@ -24,15 +27,13 @@ const BUILT_IN: Record<string, () => Promise<Recipe>> = {
   library: async () => (await import('./library/recipe.js')).library,
 };
 
-export const RECIPE_NAMES: readonly string[] = Object.keys(BUILT_IN);
-
 /** Resolves recipe names (unknown ones stop start-up naming the setting) and registers their tasks. */
 export async function loadRecipes(names: readonly string[], registry: TaskRegistry): Promise<Recipe[]> {
   const unknown = names.filter((name) => !Object.hasOwn(BUILT_IN, name));
   if (unknown.length > 0) {
     throw new TaskyardError('TASKYARD_ERR_CONFIG', `Invalid configuration — recipes: unknown ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${RECIPE_NAMES.join(', ')})`);
   }
-  const recipes = await Promise.all([...new Set(names)].map((name) => BUILT_IN[name]!()));
+  const recipes = await Promise.all([...new Set(names)].map((name) => BUILT_IN[name as RecipeName]()));
   for (const recipe of recipes) if (recipe.tasks) for (const task of await loadTaskModule(recipe.tasks)) registry.add(task);
   return recipes;
 }

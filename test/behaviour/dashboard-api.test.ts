@@ -89,6 +89,17 @@ for (const backend of BACKENDS) {
       assert.ok(sum('completed') >= 3, `completed ${sum('completed')}`);
       assert.ok(sum('failed') >= 1, `failed ${sum('failed')}`);
       assert.equal((await getJson(`${ty.url}/v1/stats/throughput?minutes=0`)).status, 400);
+
+      // Of one queue: the fixture tasks' queue has them all, a queue no job used has none.
+      const ofQueue = async (queue: string) => {
+        const { status, body } = await getJson(`${ty.url}/v1/stats/throughput?minutes=15&queue=${queue}`);
+        assert.equal(status, 200);
+        assert.equal(body.buckets.length, 60);
+        return body.buckets.reduce((total: number, bucket: Record<string, number>) => total + bucket.completed! + bucket.failed! + bucket.cancelled!, 0);
+      };
+      assert.equal(await ofQueue('default'), sum('completed') + sum('failed') + sum('cancelled'));
+      assert.equal(await ofQueue('no-such-queue'), 0);
+      assert.equal((await getJson(`${ty.url}/v1/stats/throughput?queue=${'q'.repeat(65)}`)).status, 400);
     });
 
     test('workers list this process with its queues and the job it holds', async () => {

@@ -8,7 +8,7 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const ENTRY = path.join(ROOT, 'test/helpers/cli-entry.ts');
 
 /** Settings a developer's shell may carry; a spawned CLI must see only its flags. */
-const CONFIG_ENV = ['PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL', 'TASKYARD_REDIS_PREFIX', 'TASKYARD_MAX_WAITING', 'TASKYARD_DATA_DIR', 'TASKYARD_TASKS', 'TASKYARD_QUEUES', 'TASKYARD_CONCURRENCY', 'LOG_LEVEL'];
+const CONFIG_ENV = ['PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL', 'TASKYARD_REDIS_PREFIX', 'TASKYARD_MAX_WAITING', 'TASKYARD_DATA_DIR', 'TASKYARD_TASKS', 'TASKYARD_QUEUES', 'TASKYARD_CONCURRENCY', 'TASKYARD_RECIPES', 'TASKYARD_MAX_JOBS_PER_CHILD', 'TASKYARD_JOB_NICE', 'LOG_LEVEL', 'TASKYARD_URL'];
 
 export interface CliProcess {
   readonly child: ChildProcess;
@@ -120,6 +120,13 @@ export async function waitForExit(proc: CliProcess, timeoutMs = 30_000): Promise
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Runs a short-lived `taskyard <args>` (e.g. `inspect`) to its end: its exit code and output. */
+export async function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawnCli(args, env);
+  const { code } = await waitForExit(proc);
+  return { code, stdout: proc.stdout(), stderr: proc.stderr() };
 }
 
 /** Starts `taskyard start --port 0 …` and returns it with the URL it printed. */

@@ -23,7 +23,10 @@ const workerSchema = {
   },
 } as const;
 
-const ThroughputQuery = z.strictObject({ minutes: z.coerce.number().int().min(1).max(1440).default(15) });
+const ThroughputQuery = z.strictObject({
+  minutes: z.coerce.number().int().min(1).max(1440).default(15),
+  queue: z.string().min(1).max(64).optional(),
+});
 
 /** Who is working, and how fast: the dashboard's overview. */
 export function workerRoutes(app: FastifyInstance, deps: ApiDeps): void {
@@ -44,10 +47,16 @@ export function workerRoutes(app: FastifyInstance, deps: ApiDeps): void {
     '/stats/throughput',
     {
       schema: {
-        summary: 'Jobs finished per bucket of time (60 buckets) over the last N minutes',
+        summary: 'Jobs finished per bucket of time (60 buckets) over the last N minutes, of every queue or of one',
         description: 'jobs/s of a bucket = its count / bucketSeconds. Every bucket of the range is present, oldest first.',
         tags: ['workers'],
-        querystring: { type: 'object', properties: { minutes: { type: 'integer', minimum: 1, maximum: 1440, default: 15 } } },
+        querystring: {
+          type: 'object',
+          properties: {
+            minutes: { type: 'integer', minimum: 1, maximum: 1440, default: 15 },
+            queue: { type: 'string', minLength: 1, maxLength: 64, description: 'Only the jobs of this queue (default: every queue)' },
+          },
+        },
         response: {
           200: {
             type: 'object',
@@ -69,8 +78,8 @@ export function workerRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const { minutes } = parseOr400(ThroughputQuery, request.query, 'query');
-      return readThroughput(deps.store.db, deps.store.schema, minutes);
+      const { minutes, queue } = parseOr400(ThroughputQuery, request.query, 'query');
+      return readThroughput(deps.store.db, deps.store.schema, minutes, queue);
     },
   );
 }

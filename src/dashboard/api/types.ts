@@ -5,7 +5,7 @@ import type { JobProgress } from '../../client/types';
 import type { JobStatus } from '../../events/types';
 
 export { JOB_STATUSES, isTerminalStatus as isTerminal, type JobStatus } from '../../events/types';
-export type { JobProgress } from '../../client/types';
+export type { JobProgress, QueueInfo, ThroughputInfo as Throughput } from '../../client/types';
 export type { ListedWorker as WorkerInfo } from '../../events/worker-info';
 
 /** A JSON Schema (draft 2020-12) node, as zod generates them for task inputs. */
@@ -74,24 +74,6 @@ export interface JobView {
 export interface JobPage {
   jobs: JobView[];
   nextCursor: string | null;
-}
-
-export interface QueueInfo {
-  name: string;
-  paused: boolean;
-  waiting: number;
-  active: number;
-  delayed: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-}
-
-export interface Throughput {
-  bucketSeconds: number;
-  from: string;
-  to: string;
-  buckets: { at: string; completed: number; failed: number; cancelled: number }[];
 }
 
 export interface Artifact {
