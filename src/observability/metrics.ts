@@ -121,12 +121,10 @@ export class Metrics {
   /** Per-queue gauges read from the engine and history at each scrape (API processes). */
   watchQueues(source: QueueStateSource): void {
     const states = ['waiting', 'active', 'delayed'] as const;
-    // Two gauges show each queue's state: the first (a scrape collects them in order) reads it, the second reuses that read.
-    let lastRead: { at: number; states: Map<string, Awaited<ReturnType<QueueStateSource['state']>>> } | undefined;
+    // Each gauge reads the state itself: a scrape collects gauges concurrently, so a shared read could be the previous scrape's.
     const readAll = async (): Promise<Map<string, Awaited<ReturnType<QueueStateSource['state']>>>> => {
       const states = new Map<string, Awaited<ReturnType<QueueStateSource['state']>>>();
       for (const queue of source.queues()) states.set(queue, await source.state(queue));
-      lastRead = { at: Date.now(), states };
       return states;
     };
     new Gauge({
@@ -146,9 +144,7 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        const states = lastRead && Date.now() - lastRead.at < 1000 ? lastRead.states : await readAll();
-        lastRead = undefined;
-        for (const [queue, state] of states) this.set({ queue }, state.paused ? 1 : 0);
+        for (const [queue, state] of await readAll()) this.set({ queue }, state.paused ? 1 : 0);
       },
     });
     new Gauge({
