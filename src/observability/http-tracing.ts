@@ -1,6 +1,6 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { tracer, tracingOn } from './tracing.js';
+import { contextOf, tracer, tracingOn } from './tracing.js';
 
 const spans = new WeakMap<FastifyRequest, { span: Span; ctx: Context }>();
 
@@ -13,7 +13,7 @@ const spans = new WeakMap<FastifyRequest, { span: Span; ctx: Context }>();
 export function httpTracing(app: FastifyInstance): void {
   app.addHook('onRequest', (request, _reply, done) => {
     if (!tracingOn()) return done();
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const parent = contextOf(request.headers);
     const route = request.routeOptions.url ?? 'unmatched';
     const span = tracer().startSpan(
       `${request.method} ${route}`,

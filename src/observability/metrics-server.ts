@@ -1,19 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { healthCheck } from './health-check.js';
 import type { Metrics } from './metrics.js';
-
-/** A health check that has not answered by then fails: a dead connection may never answer. */
-const HEALTH_TIMEOUT_MS = 2000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`The queue engine did not answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 export interface MetricsServer {
   /** `http://host:port`, the port the OS picked when 0 was asked for. */
@@ -45,9 +33,8 @@ export async function startMetricsServer(metrics: Metrics, port: number, host: s
       return;
     }
     if (path === '/health') {
-      withTimeout(ready(), HEALTH_TIMEOUT_MS).then(
-        () => json(200, { status: 'ok' }),
-        (error: unknown) => json(503, { error: { code: 'TASKYARD_ERR_NOT_READY', message: error instanceof Error ? error.message : String(error) } }),
+      void healthCheck(ready, 'The queue engine').then((result) =>
+        result === 'ok' ? json(200, { status: 'ok' }) : json(503, { error: { code: 'TASKYARD_ERR_NOT_READY', message: result } }),
       );
       return;
     }

@@ -1,25 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../deps.js';
 import { errorBody } from '../http-errors.js';
-
-const CHECK_TIMEOUT_MS = 2000;
-
-async function check(probe: () => Promise<void>): Promise<'ok' | string> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      probe(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-      }),
-    ]);
-    return 'ok';
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { healthCheck as check } from '../../observability/health-check.js';
 
 export function healthRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/health', { schema: { summary: 'The process is alive', tags: ['health'] } }, async () => ({ status: 'ok' }));
